@@ -1,0 +1,102 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/plugin/section.h"
+#include "agent/rules/rule.h"
+#include "agent/util/time.h"
+
+namespace vigil {
+
+struct Plugin;
+
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  std::string message;
+  std::string to_string() const { return file + ":" + std::to_string(line) + ": " + message; }
+};
+
+using Tags = std::vector<std::pair<std::string, std::string>>;  // in file order
+
+// [incidents], and the same keys in a check's section (each override optional).
+struct IncidentPolicy {
+  std::vector<Duration> escalate_after;
+  Duration renotify{0};
+  Duration resolve_after{0};
+  int flap_changes = 5;
+  Duration flap_window{std::chrono::minutes(10)};
+  int problem_count = 3;
+  Duration problem_window{std::chrono::hours(24)};
+};
+
+struct AgentConfig {
+  std::string hostname;  // system hostname when not set
+  Duration interval{10000};
+  std::string state_dir = "/var/lib/vigil";
+  std::string include;  // glob, resolved against the main file's folder
+  Tags tags;
+  std::string log_level = "info";
+  std::string status_listen;  // "unix:PATH", "HOST:PORT" or "off"; filled in
+  Duration heartbeat{60000};
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+  Duration shutdown_timeout{5000};
+};
+
+struct CheckConfig {
+  std::string name;
+  std::string plugin;
+  const Plugin* plugin_def = nullptr;
+  Duration interval{10000};
+  Duration timeout{10000};
+  int unknown_after = 3;
+  std::string runbook;
+  Tags tags;  // agent tags merged with the check's (the check's win)
+  bool enabled = true;
+  std::vector<Rule> rules;  // in file order, warnings and criticals mixed
+  IncidentPolicy incidents;
+  Section section;  // the raw section, for the plugin's create()
+};
+
+enum class OutputFormat { kVigil, kPagerDuty, kAlertmanager };
+
+struct OutputConfig {
+  std::string name;
+  std::string url;
+  OutputFormat format = OutputFormat::kVigil;
+  std::string token;  // from token or token_file; never logged
+  std::string routing_key;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string ca_file, cert_file, key_file;
+  bool tls_verify = true;
+  std::string proxy;
+  Duration timeout{10000};
+  size_t batch_max = 500;
+  uint64_t batch_bytes = 1u << 20;
+  Duration flush_interval{1000};
+  bool gzip = false;
+  Duration retry_max{300000};
+  uint64_t spool_max = 256ull << 20;
+  bool drop_newest = false;
+  CheckState min_severity = CheckState::kWarning;
+  int min_level = 0;
+  bool send_event = true, send_incident = true, send_problem = true, send_heartbeat = true;
+  std::string file;
+  int line = 0;
+};
+
+struct Config {
+  std::string path;  // the main file
+  AgentConfig agent;
+  IncidentPolicy incidents;
+  std::vector<CheckConfig> checks;  // configuration order, disabled ones included
+  std::vector<OutputConfig> outputs;
+};
+
+}  // namespace vigil

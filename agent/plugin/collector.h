@@ -1,0 +1,100 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "agent/plugin/section.h"
+#include "agent/plugin/services.h"
+#include "agent/util/result.h"
+#include "agent/util/time.h"
+
+// The plugin API: all a plugin may include, with agent/util/.
+namespace vigil {
+
+// One reading of a check's metrics, in the order the plugin reports them.
+struct Sample {
+  std::vector<std::pair<std::string, double>> metrics;
+  std::optional<std::string> message;  // exec: first output line before any `|`
+  std::optional<int> exit_code;        // exec: the Nagios exit code, a first rule
+  std::vector<std::string> lines;      // log: matching lines read since the last call
+  double matched_lines = 0;            // log: matching lines read by this collection
+
+  void set(std::string name, double value) { metrics.emplace_back(std::move(name), value); }
+  const double* find(std::string_view name) const {
+    for (const auto& [k, v] : metrics) {
+      if (k == name) {
+        return &v;
+      }
+    }
+    return nullptr;
+  }
+};
+
+// What a collection sees of the host. Paths are roots so that tests and
+// containers point them elsewhere (procfs = /host/proc).
+struct CollectContext {
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+  MonotonicTime now{};
+  SystemTime wall{};
+  Duration interval{10000};
+  Duration timeout{10000};
+  // Where a plugin may keep state across restarts (log offsets): a folder that
+  // exists, owned by this check. Empty in `once` and `check-config`: then the
+  // plugin must persist nothing.
+  std::string state_dir;
+  bool once = false;  // `vigil once`: a single collection, no history
+  Services* services = nullptr;
+};
+
+using CollectDone = std::function<void(Result<Sample>)>;
+
+class Collector {
+ public:
+  virtual ~Collector() = default;
+  // Runs one collection and calls done exactly once, on the loop thread, now or
+  // later. The default calls read() and reports at once.
+  virtual void collect(const CollectContext& ctx, CollectDone done) { done(read(ctx)); }
+  // A synchronous collection. Plugins with may_block run it on the thread pool
+  // (one call in flight per check) and must not touch the loop from it.
+  virtual Result<Sample> read(const CollectContext& ctx) {
+    (void)ctx;
+    return make_error("this collector has no synchronous read");
+  }
+  // The check is going away (reload removed it, or the agent stops).
+  virtual void stop() {}
+};
+
+// What create() gets: the check's section (every key already type-checked by
+// the core against the plugin's table) and the host roots.
+struct PluginConfig {
+  const Section& section;
+  std::string_view check_name;
+  std::string procfs;
+  std::string sysfs;
+};
+
+struct Plugin {
+  std::string_view name;  // the INI section
+  std::span<const KeySpec> keys;
+  // Metrics a rule may name; empty = any (exec).
+  std::span<const std::string_view> metrics;
+  bool may_block = false;  // run read() on the thread pool with a timeout
+  // A check of this plugin without rules gets this rule, at the severity named
+  // by `severity_key` (log: `matches > 0`).
+  std::string_view default_rule = {};
+  std::string_view severity_key = {};
+  // Validates and builds; must not open files, spawn or touch the network (it
+  // also serves check-config). Errors name the line (make_error_at).
+  Result<std::unique_ptr<Collector>> (*create)(const PluginConfig& config) = nullptr;
+  // Extra checks only check-config does (exec: is the command executable?).
+  std::vector<Error> (*check)(const PluginConfig& config) = nullptr;
+};
+
+}  // namespace vigil

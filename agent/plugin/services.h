@@ -1,0 +1,17 @@
+#pragma once
+
+// Services the core hands to plugins that need the loop (STYLE: plugins never see
+// the loop itself). Each is an interface; the core owns the implementation.
+namespace vigil {
+
+class Spawner;       // agent/plugin/spawner.h: run a command with a timeout
+class FileWatcher;   // agent/plugin/file_watcher.h: change notifications for paths
+class ProcessTable;  // agent/plugin/process_table.h: one shared /proc scan
+
+struct Services {
+  Spawner* spawner = nullptr;
+  FileWatcher* watcher = nullptr;
+  ProcessTable* processes = nullptr;
+};
+
+}  // namespace vigil

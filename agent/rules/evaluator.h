@@ -1,0 +1,57 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/plugin/collector.h"
+#include "agent/rules/rule.h"
+#include "agent/util/time.h"
+
+namespace vigil {
+
+// The outcome of one evaluation of a check: its state and what an event for it
+// would say (SPEC §4 `event`: metric, value, rule, message).
+struct Evaluation {
+  std::optional<CheckState> state;  // nullopt: no state yet (failures below unknown_after)
+  std::optional<std::string> metric;
+  std::optional<double> value;
+  std::optional<std::string> rule;  // the rule's text
+  std::string message;
+};
+
+// Applies a check's rules to its samples (SPEC §3 Rules): `for`, `clear`
+// hysteresis, worst firing rule, exec exit codes, unknown_after.
+class RuleEvaluator {
+ public:
+  RuleEvaluator(std::string check_name, std::vector<Rule> rules, int unknown_after,
+                bool once_mode = false);
+
+  // A successful collection, evaluated at `now` (its scheduled time).
+  Evaluation on_sample(const Sample& sample, MonotonicTime now);
+  // A failed collection (error, exception, timeout, skipped run).
+  Evaluation on_failure(const std::string& error, MonotonicTime now);
+
+  // Restores the state saved before a restart (rule runs start afresh).
+  void restore_state(std::optional<CheckState> state);
+  std::optional<CheckState> state() const { return state_; }
+  const std::vector<Rule>& rules() const { return rules_; }
+
+ private:
+  struct RuleRun {
+    bool has_run = false;
+    MonotonicTime run_start{};
+    bool firing = false;
+  };
+  std::string check_name_;
+  std::vector<Rule> rules_;
+  std::vector<RuleRun> runs_;
+  int unknown_after_;
+  bool once_mode_;
+  int failures_ = 0;
+  std::optional<CheckState> state_;
+  int last_stopped_rule_ = -1;  // the rule that stopped firing last
+  Evaluation last_;             // what the check said last (kept while failures < unknown_after)
+};
+
+}  // namespace vigil

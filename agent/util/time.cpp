@@ -1,0 +1,71 @@
+#include "agent/util/time.h"
+
+#include <time.h>
+
+#include <cstdio>
+
+namespace vigil {
+namespace {
+
+void split(SystemTime t, struct tm* tm, int* millis) {
+  int64_t ms = to_millis(t);
+  int64_t secs = ms / 1000;
+  int64_t rem = ms % 1000;
+  if (rem < 0) {
+    rem += 1000;
+    secs -= 1;
+  }
+  time_t tt = static_cast<time_t>(secs);
+  gmtime_r(&tt, tm);
+  *millis = static_cast<int>(rem);
+}
+
+}  // namespace
+
+std::string format_rfc3339(SystemTime t) {
+  struct tm tm {};
+  int millis = 0;
+  split(t, &tm, &millis);
+  char buf[96];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return buf;
+}
+
+std::string format_compact_utc(SystemTime t) {
+  struct tm tm {};
+  int millis = 0;
+  split(t, &tm, &millis);
+  char buf[96];
+  snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return buf;
+}
+
+bool parse_rfc3339(const std::string& text, SystemTime* out) {
+  struct tm tm {};
+  int millis = 0;
+  int n = 0;
+  if (sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+             &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6) {
+    return false;
+  }
+  const char* rest = text.c_str() + n;
+  if (*rest == '.') {
+    int m = 0;
+    if (sscanf(rest, ".%3d%n", &millis, &m) != 1) {
+      return false;
+    }
+    rest += m;
+  }
+  if (*rest != 'Z' || rest[1] != '\0') {
+    return false;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  time_t secs = timegm(&tm);
+  *out = from_millis(static_cast<int64_t>(secs) * 1000 + millis);
+  return true;
+}
+
+}  // namespace vigil
