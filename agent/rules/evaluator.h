@@ -37,12 +37,26 @@ class RuleEvaluator {
   std::optional<CheckState> state() const { return state_; }
   const std::vector<Rule>& rules() const { return rules_; }
 
+  // A value as event messages write it: no trailing zeros (96.2, 42, 1073741824).
+  static std::string format_value(double value);
+
  private:
+  // Where an event's metric, value and rule come from: a rule (its index), the
+  // exec exit code (a first rule, SPEC §3 exec), or nothing.
+  static constexpr int kNoSource = -1;
+  static constexpr int kExitCode = -2;
+
   struct RuleRun {
-    bool has_run = false;
+    bool has_run = false;  // an unbroken run of true evaluations is under way
     MonotonicTime run_start{};
     bool firing = false;
   };
+
+  // Updates the run and firing flag of rule i with this sample's value (null: missing).
+  // Returns true when the rule stopped firing at this evaluation.
+  bool step(size_t i, const double* value, MonotonicTime now);
+  Evaluation describe(const Sample& sample, CheckState state, int source, bool stopped) const;
+
   std::string check_name_;
   std::vector<Rule> rules_;
   std::vector<RuleRun> runs_;
@@ -50,8 +64,9 @@ class RuleEvaluator {
   bool once_mode_;
   int failures_ = 0;
   std::optional<CheckState> state_;
-  int last_stopped_rule_ = -1;  // the rule that stopped firing last
-  Evaluation last_;             // what the check said last (kept while failures < unknown_after)
+  CheckState exit_state_ = CheckState::kOk;  // what the last exit code said
+  int last_stopped_ = kNoSource;             // the rule (or exit code) that stopped firing last
+  Evaluation last_;  // what the check said last (kept while failures < unknown_after)
 };
 
 }  // namespace vigil
