@@ -1,0 +1,20 @@
+#include "agent/cli/config_errors.h"
+
+#include <cstdio>
+
+#include "agent/config/loader.h"
+
+namespace vigil::cli {
+
+std::optional<Config> load_or_report(const std::string& config_path) {
+  LoadResult r = load_config(config_path);
+  if (!r.errors.empty()) {
+    for (const ConfigError& e : r.errors) {
+      fprintf(stderr, "%s\n", e.to_string().c_str());
+    }
+    return std::nullopt;
+  }
+  return std::move(r.config);
+}
+
+}  // namespace vigil::cli

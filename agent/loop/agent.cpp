@@ -1,0 +1,733 @@
+#include "agent/loop/agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
+#include "agent/outputs/http_client.h"
+#include "agent/outputs/http_sink.h"
+#include "agent/outputs/line_sink.h"
+#include "agent/plugin/registry.h"
+#include "agent/services/service_set.h"
+#include "agent/state/state_file.h"
+#include "agent/status/status_server.h"
+#include "agent/util/fs.h"
+#include "agent/util/log.h"
+#include "agent/util/uuid.h"
+
+namespace vigil {
+namespace {
+
+constexpr Duration kLossWindow = std::chrono::minutes(5);
+constexpr Duration kSaveInterval = std::chrono::seconds(30);
+constexpr const char* kSkippedMetric = "log_bytes_skipped";
+
+std::string state_path(const Config& c) { return c.agent.state_dir + "/state.json"; }
+
+// A small start splay so checks of one interval do not all run in the same
+// millisecond, and the first readings still come quickly.
+Duration splay_for(size_t index, Duration interval) {
+  int64_t cap = std::min<int64_t>(interval.count() / 4, 1000);
+  if (cap <= 0) {
+    return Duration(0);
+  }
+  return Duration(static_cast<int64_t>((index * 137) % static_cast<size_t>(cap)));
+}
+
+}  // namespace
+
+Agent::Agent(uv_loop_t* loop, Config config)
+    : loop_(loop),
+      config_(std::move(config)),
+      instance_(uuid_v4()),
+      started_(loop_now(loop)),
+      incidents_(clock_, config_.agent.hostname),
+      self_timer_(loop, [this] { evaluate_self(); }),
+      heartbeat_timer_(loop, [this] { emit_heartbeat(); }),
+      incident_timer_(loop, [this] { on_incident_tick(); }),
+      save_timer_(loop, [this] {
+        if (state_dirty_) {
+          save_state_now();
+        }
+      }),
+      shutdown_timer_(loop, [this] { finish(0); }) {
+  self_.config.name = "vigil";
+  self_.config.plugin = "vigil";
+  self_.config.tags = config_.agent.tags;
+  self_.config.incidents = config_.incidents;
+}
+
+Agent::~Agent() {
+  if (status_ != nullptr) {
+    status_->close();
+  }
+  for (auto& c : checks_) {
+    c->runner.reset();
+  }
+  outputs_.clear();
+  if (http_ != nullptr) {
+    http_->close();
+  }
+  if (lock_fd_ >= 0) {
+    close(lock_fd_);
+  }
+}
+
+Status Agent::lock_state_dir() {
+  if (Status s = make_dirs(config_.agent.state_dir, 0750); !s.ok()) {
+    return s;
+  }
+  std::string lock = config_.agent.state_dir + "/lock";
+  lock_fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (lock_fd_ < 0) {
+    return make_error("cannot open " + lock + ": " + strerror(errno));
+  }
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return make_error("another vigil is running with state_dir " + config_.agent.state_dir +
+                      " (" + lock + " is locked)");
+  }
+  return {};
+}
+
+Status Agent::start() {
+  if (Status s = lock_state_dir(); !s.ok()) {
+    return s;
+  }
+  http_ = std::make_unique<HttpClient>(loop_);
+  services_ = std::make_unique<ServiceSet>(loop_);
+  if (Status s = open_outputs(config_.outputs); !s.ok()) {
+    return s;
+  }
+  load_saved_state();
+  for (size_t i = 0; i < config_.checks.size(); ++i) {
+    if (!config_.checks[i].enabled) {
+      continue;
+    }
+    auto slot = std::make_unique<CheckSlot>();
+    slot->config = config_.checks[i];
+    checks_.push_back(std::move(slot));
+  }
+  // Restore check states, and resolve incidents of checks that were removed
+  // while the agent was down.
+  for (size_t i = 0; i < checks_.size(); ++i) {
+    start_check(*checks_[i], i);
+  }
+  std::vector<Record> removed;
+  for (const std::string& name : incidents_.known_checks()) {
+    bool present = name == "vigil";
+    for (const auto& c : checks_) {
+      present = present || c->config.name == name;
+    }
+    if (!present) {
+      for (Record& r : incidents_.remove_check(name)) {
+        removed.push_back(std::move(r));
+      }
+    }
+  }
+  if (!removed.empty()) {
+    emit(std::move(removed), true);
+  }
+  if (config_.agent.status_listen != "off" && !config_.agent.status_listen.empty()) {
+    status_ = std::make_unique<StatusServer>(loop_, [this] { return snapshot(); });
+    if (Status s = status_->listen(config_.agent.status_listen); !s.ok()) {
+      return s;
+    }
+  }
+  self_timer_.start(config_.agent.interval, config_.agent.interval);
+  if (config_.agent.heartbeat.count() > 0) {
+    heartbeat_timer_.start(Duration(0), config_.agent.heartbeat);
+  }
+  incident_timer_.start(std::chrono::seconds(1), std::chrono::seconds(1));
+  save_timer_.start(kSaveInterval, kSaveInterval);
+  log_info("started: " + std::to_string(checks_.size()) + " check(s), " +
+           std::to_string(outputs_.size()) + " output(s), state in " + config_.agent.state_dir);
+  return {};
+}
+
+std::unique_ptr<Sink> Agent::make_sink(const OutputConfig& oc, const AgentInfo& info) {
+  if (oc.url == "stdout") {
+    return std::make_unique<LineSink>("");
+  }
+  if (oc.url.rfind("file:", 0) == 0) {
+    return std::make_unique<LineSink>(oc.url.substr(5));
+  }
+  return std::make_unique<HttpSink>(*http_, oc, info);
+}
+
+Status Agent::open_outputs(const std::vector<OutputConfig>& outputs) {
+  AgentInfo info{config_.agent.hostname, VIGIL_VERSION, instance_};
+  for (const OutputConfig& oc : outputs) {
+    auto out = std::make_unique<Output>(loop_, oc, config_.agent.state_dir, make_sink(oc, info),
+                                        [this](const std::string& m) { fatal(m); });
+    if (Status s = out->open(); !s.ok()) {
+      return s;
+    }
+    out->set_on_durable([this] { on_durable(); });
+    out->set_state_provider([this] { return incidents_.open_incidents_json(); });
+    outputs_.push_back(std::move(out));
+  }
+  return {};
+}
+
+void Agent::load_saved_state() {
+  std::string path = state_path(config_);
+  auto loaded = load_state(path);
+  if (!loaded.ok()) {
+    std::string aside = move_aside(path);
+    ++state_corrupt_;
+    log_error(loaded.error() + "; kept aside as " + aside + ", starting without it");
+    return;
+  }
+  if (!loaded.value()) {
+    return;
+  }
+  AgentState& s = *loaded.value();
+  SystemTime now = clock_.wall();
+  Duration downtime = std::max(
+      Duration(0), std::chrono::duration_cast<Duration>(now - s.saved_at));
+  if (!s.incidents.empty()) {
+    if (Status st = incidents_.load(s.incidents, downtime); !st.ok()) {
+      ++state_corrupt_;
+      log_error("incident state in " + path + " is unusable: " + st.error() +
+                "; starting without it");
+    }
+  }
+  for (const Record& r : s.pending) {
+    route(r);  // spooled again; a receiver deduplicates by id
+    pending_.push_back(r);
+  }
+  if (auto it = s.checks.find("vigil"); it != s.checks.end()) {
+    self_.state = it->second.state;
+    self_.since = it->second.since;
+  }
+  saved_checks_ = std::move(s.checks);
+}
+
+void Agent::start_check(CheckSlot& slot, size_t index) {
+  const CheckConfig& cc = slot.config;
+  slot.evaluator = std::make_unique<RuleEvaluator>(cc.name, cc.rules, cc.unknown_after);
+  if (auto it = saved_checks_.find(cc.name);
+      it != saved_checks_.end() && it->second.plugin == cc.plugin) {
+    slot.state = it->second.state;
+    slot.since = it->second.since;
+    slot.evaluator->restore_state(slot.state);
+  }
+  PluginConfig pc{cc.section, cc.name, config_.agent.procfs, config_.agent.sysfs};
+  auto collector = cc.plugin_def->create(pc);
+  if (!collector.ok()) {
+    // Validated at load time; a failure here is reported as the check's error.
+    slot.error = collector.error();
+    log_error("check " + cc.name + ": " + collector.error());
+    return;
+  }
+  CollectContext ctx;
+  ctx.procfs = config_.agent.procfs;
+  ctx.sysfs = config_.agent.sysfs;
+  ctx.state_dir = config_.agent.state_dir + "/checks/" + cc.name;
+  if (Status s = make_dirs(ctx.state_dir, 0750); !s.ok()) {
+    log_warning("check " + cc.name + ": " + s.error());
+  }
+  ctx.services = services_->services();
+  std::shared_ptr<Collector> shared(std::move(collector).value().release());
+  CheckSlot* raw = &slot;
+  slot.runner = std::make_unique<CheckRunner>(
+      loop_, cc, shared, ctx, [this, raw](Result<Sample> r, MonotonicTime scheduled) {
+        on_check_result(*raw, std::move(r), scheduled);
+      });
+  slot.runner->start(splay_for(index, cc.interval));
+}
+
+void Agent::on_check_result(CheckSlot& slot, Result<Sample> result, MonotonicTime scheduled) {
+  if (stopping_) {
+    return;
+  }
+  slot.last_run = clock_.wall();
+  Evaluation eval;
+  double matched = 0;
+  if (result.ok()) {
+    Sample& sample = result.value();
+    // The log plugin reports skipped bytes as a cumulative pseudo-metric; it is
+    // a loss counter, not a reading.
+    auto skipped = std::find_if(sample.metrics.begin(), sample.metrics.end(),
+                                [](const auto& m) { return m.first == kSkippedMetric; });
+    if (skipped != sample.metrics.end()) {
+      slot.log_bytes_skipped = static_cast<uint64_t>(skipped->second);
+      sample.metrics.erase(skipped);
+    }
+    slot.metrics = sample.metrics;
+    slot.error.reset();
+    for (const std::string& line : sample.lines) {
+      if (slot.sample_lines.size() < 5) {
+        slot.sample_lines.push_back(line);
+      }
+    }
+    matched = sample.matched_lines;
+    eval = slot.evaluator->on_sample(sample, scheduled);
+  } else {
+    slot.error = result.error();
+    eval = slot.evaluator->on_failure(result.error(), scheduled);
+  }
+  handle_evaluation(slot, eval, matched);
+}
+
+void Agent::handle_evaluation(CheckSlot& slot, const Evaluation& eval, double matched_lines) {
+  if (!eval.state) {
+    return;
+  }
+  std::optional<CheckState> previous = slot.state;
+  bool changed = !previous || *previous != *eval.state;
+  std::vector<Record> records;
+  std::string event_id;
+  SystemTime now = clock_.wall();
+  if (changed) {
+    event_id = uuid_v7(now);
+    EventFields f;
+    f.host = config_.agent.hostname;
+    f.tags = slot.config.tags;
+    f.check = slot.config.name;
+    f.plugin = slot.config.plugin;
+    f.state = *eval.state;
+    f.previous_state = previous;
+    f.evaluation = eval;
+    f.runbook = slot.config.runbook;
+    f.samples = std::move(slot.sample_lines);
+    slot.sample_lines.clear();
+    records.push_back(make_event_record(f, event_id, now));
+    slot.state = eval.state;
+    slot.since = now;
+  }
+  CheckChange change;
+  change.check = slot.config.name;
+  change.plugin = slot.config.plugin;
+  change.state = *eval.state;
+  change.changed = changed;
+  change.first = !previous;
+  change.event_id = event_id;
+  change.summary = eval.message;
+  change.runbook = slot.config.runbook;
+  change.tags = slot.config.tags;
+  change.is_log = slot.config.plugin == "log";
+  change.matched_lines = matched_lines;
+  change.policy = slot.config.incidents;
+  for (Record& r : incidents_.on_evaluation(change)) {
+    records.push_back(std::move(r));
+  }
+  if (changed || !records.empty()) {
+    emit(std::move(records), true);
+  } else {
+    state_dirty_ = true;  // occurrences and flap history moved on
+  }
+}
+
+LossCounters Agent::loss() const {
+  LossCounters l;
+  for (const auto& o : outputs_) {
+    OutputStatus s = o->status();
+    l.dropped += s.dropped;
+    l.corrupt_frames += s.corrupt_frames;
+    l.dead_lettered += s.dead_lettered;
+  }
+  l.corrupt_frames += state_corrupt_;
+  for (const auto& c : checks_) {
+    l.log_bytes_skipped += c->log_bytes_skipped;
+  }
+  return l;
+}
+
+void Agent::evaluate_self() {
+  if (stopping_) {
+    return;
+  }
+  MonotonicTime now = loop_now(loop_);
+  LossCounters cur = loss();
+  loss_history_.emplace_back(now, cur);
+  // The baseline is the newest reading at least 5 minutes old; while the agent
+  // is younger than that, the zeros it started from.
+  LossCounters base;
+  while (loss_history_.size() > 1 && loss_history_[1].first <= now - kLossWindow) {
+    loss_history_.pop_front();
+  }
+  if (loss_history_.front().first <= now - kLossWindow) {
+    base = loss_history_.front().second;
+  }
+  struct Counter {
+    const char* name;
+    uint64_t now, base;
+  };
+  const Counter counters[] = {
+      {"dropped", cur.dropped, base.dropped},
+      {"corrupt_frames", cur.corrupt_frames, base.corrupt_frames},
+      {"dead_lettered", cur.dead_lettered, base.dead_lettered},
+      {"log_bytes_skipped", cur.log_bytes_skipped, base.log_bytes_skipped},
+  };
+  self_.metrics.clear();
+  for (const Counter& c : counters) {
+    self_.metrics.emplace_back(c.name, static_cast<double>(c.now));
+  }
+  self_.last_run = clock_.wall();
+  Evaluation eval;
+  eval.state = CheckState::kOk;
+  for (const Counter& c : counters) {
+    if (c.now > c.base) {
+      eval.state = CheckState::kWarning;
+      eval.metric = c.name;
+      eval.value = static_cast<double>(c.now - c.base);
+      eval.rule = std::string(c.name) + " grew within 5m";
+      std::string where;
+      if (std::string(c.name) == "log_bytes_skipped") {
+        for (const auto& chk : checks_) {
+          if (chk->log_bytes_skipped > 0) {
+            where += (where.empty() ? "" : ", ") + std::string("check ") + chk->config.name;
+          }
+        }
+      } else {
+        for (const auto& o : outputs_) {
+          OutputStatus s = o->status();
+          uint64_t v = std::string(c.name) == "dropped"          ? s.dropped
+                       : std::string(c.name) == "corrupt_frames" ? s.corrupt_frames
+                                                                 : s.dead_lettered;
+          if (v > 0) {
+            where += (where.empty() ? "" : ", ") + std::string("output ") + s.name;
+          }
+        }
+        if (where.empty() && state_corrupt_ > 0) {
+          where = "the state file";
+        }
+      }
+      eval.message = "vigil lost data: " + std::string(c.name) + " grew by " +
+                     std::to_string(c.now - c.base) + " in the last 5 minutes (" + where + ")";
+      break;
+    }
+  }
+  if (*eval.state == CheckState::kOk) {
+    eval.message = "vigil: no data lost in the last 5 minutes";
+  }
+  handle_evaluation(self_, eval, 0);
+}
+
+void Agent::emit(std::vector<Record> records, bool state_changed) {
+  if (state_changed) {
+    for (const Record& r : records) {
+      pending_.push_back(r);
+    }
+    // Commit the state and the records that announce it together, before any
+    // of them reaches a spool.
+    save_state_now();
+  }
+  for (const Record& r : records) {
+    route(r);
+  }
+}
+
+void Agent::route(const Record& r) {
+  for (auto& o : outputs_) {
+    if (o->accepts(r)) {
+      o->enqueue(r);
+    }
+  }
+}
+
+void Agent::on_durable() {
+  for (const auto& o : outputs_) {
+    if (o->pending() > 0) {
+      return;
+    }
+  }
+  // Every record emitted so far is in its spools: the state file need not carry
+  // them any more (cleared at the next save).
+  if (!pending_.empty()) {
+    pending_.clear();
+    state_dirty_ = true;
+  }
+  if (stopping_) {
+    check_drained();
+  }
+}
+
+void Agent::save_state_now() {
+  AgentState s;
+  s.saved_at = clock_.wall();
+  for (const auto& c : checks_) {
+    if (c->state) {
+      s.checks[c->config.name] = SavedCheck{c->config.plugin, *c->state, c->since.value_or(s.saved_at)};
+    }
+  }
+  // Checks that are disabled or not started keep their saved state.
+  for (const auto& [name, saved] : saved_checks_) {
+    if (s.checks.find(name) == s.checks.end()) {
+      bool running = false;
+      for (const auto& c : checks_) {
+        running = running || c->config.name == name;
+      }
+      if (!running && name != "vigil") {
+        s.checks[name] = saved;
+      }
+    }
+  }
+  if (self_.state) {
+    s.checks["vigil"] = SavedCheck{"vigil", *self_.state, self_.since.value_or(s.saved_at)};
+  }
+  s.incidents = incidents_.save();
+  s.pending = pending_;
+  if (Status st = save_state(state_path(config_), s); !st.ok()) {
+    fatal("cannot save state: " + st.error());
+    return;
+  }
+  state_dirty_ = false;
+}
+
+void Agent::emit_heartbeat() {
+  if (stopping_) {
+    return;
+  }
+  HeartbeatFields f;
+  f.host = config_.agent.hostname;
+  f.tags = config_.agent.tags;
+  f.uptime_seconds = to_seconds(std::chrono::duration_cast<Duration>(loop_now(loop_) - started_));
+  for (const auto& o : outputs_) {
+    f.spool_records += o->status().spool_records;
+  }
+  f.loss = loss();
+  SystemTime now = clock_.wall();
+  emit({make_heartbeat_record(f, uuid_v7(now), now)}, false);
+}
+
+void Agent::on_incident_tick() {
+  if (stopping_) {
+    return;
+  }
+  std::vector<Record> records = incidents_.tick();
+  if (!records.empty()) {
+    emit(std::move(records), true);
+  }
+}
+
+void Agent::request_stop() {
+  if (stopping_) {
+    return;
+  }
+  stopping_ = true;
+  log_info("stopping: delivering for up to " +
+           std::to_string(config_.agent.shutdown_timeout.count()) + " ms");
+  for (auto& c : checks_) {
+    if (c->runner != nullptr) {
+      c->runner->stop();
+    }
+  }
+  self_timer_.stop();
+  heartbeat_timer_.stop();
+  incident_timer_.stop();
+  save_timer_.stop();
+  shutdown_timer_.start(config_.agent.shutdown_timeout);
+  check_drained();
+}
+
+void Agent::check_drained() {
+  for (const auto& o : outputs_) {
+    if (!o->drained()) {
+      return;
+    }
+  }
+  finish(0);
+}
+
+void Agent::finish(int code) {
+  if (finished_) {
+    return;
+  }
+  shutdown_timer_.stop();
+  for (auto& o : outputs_) {
+    o->stop();
+  }
+  // Records in flight stay spooled; the state is saved last, as it is now.
+  save_state_now();
+  finished_ = true;
+  if (exit_code_ == 0) {
+    exit_code_ = code;
+  }
+  uv_stop(loop_);
+}
+
+void Agent::fatal(const std::string& message) {
+  log_error(message + "; exiting (the next start recovers)");
+  exit_code_ = 1;
+  finished_ = true;
+  uv_stop(loop_);
+}
+
+StatusSnapshot Agent::snapshot() const {
+  StatusSnapshot s;
+  s.host = config_.agent.hostname;
+  s.version = VIGIL_VERSION;
+  s.instance = instance_;
+  s.uptime_seconds =
+      to_seconds(std::chrono::duration_cast<Duration>(loop_now(loop_) - started_));
+  auto add = [&](const CheckSlot& c) {
+    CheckStatus cs;
+    cs.name = c.config.name;
+    cs.plugin = c.config.plugin;
+    cs.state = c.state;
+    cs.since = c.since;
+    cs.metrics = c.metrics;
+    cs.error = c.error;
+    cs.last_run = c.last_run;
+    cs.log_bytes_skipped = c.log_bytes_skipped;
+    s.checks.push_back(std::move(cs));
+  };
+  for (const auto& c : checks_) {
+    add(*c);
+  }
+  add(self_);
+  s.incidents = incidents_.open_incidents_json();
+  s.problems = incidents_.open_problems_json();
+  for (const auto& o : outputs_) {
+    s.outputs.push_back(o->status());
+  }
+  s.loss = loss();
+  return s;
+}
+
+std::string Agent::summary() const {
+  size_t bad = 0;
+  for (const auto& c : checks_) {
+    if (c->state && *c->state != CheckState::kOk) {
+      ++bad;
+    }
+  }
+  uint64_t spooled = 0;
+  for (const auto& o : outputs_) {
+    spooled += o->status().spool_records;
+  }
+  return std::to_string(checks_.size()) + " checks, " + std::to_string(bad) + " not ok, " +
+         std::to_string(incidents_.open_incident_count()) + " incidents open, " +
+         std::to_string(spooled) + " records spooled";
+}
+
+namespace {
+
+// Two sections configure the same thing when their keys and values match.
+bool same_section(const Section& a, const Section& b) {
+  if (a.entries.size() != b.entries.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.entries.size(); ++i) {
+    if (a.entries[i].key != b.entries[i].key || a.entries[i].value != b.entries[i].value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool same_check(const CheckConfig& a, const CheckConfig& b) {
+  return a.plugin == b.plugin && a.enabled == b.enabled && same_section(a.section, b.section) &&
+         a.interval == b.interval && a.timeout == b.timeout && a.tags == b.tags;
+}
+
+}  // namespace
+
+void Agent::apply_config(Config config) {
+  if (stopping_) {
+    return;
+  }
+  if (config.agent.state_dir != config_.agent.state_dir ||
+      config.agent.status_listen != config_.agent.status_listen ||
+      config.agent.procfs != config_.agent.procfs || config.agent.sysfs != config_.agent.sysfs) {
+    log_warning("reload: state_dir, status_listen, procfs and sysfs apply at the next start");
+    config.agent.state_dir = config_.agent.state_dir;
+    config.agent.status_listen = config_.agent.status_listen;
+    config.agent.procfs = config_.agent.procfs;
+    config.agent.sysfs = config_.agent.sysfs;
+  }
+  std::vector<Record> records;
+  // Checks: keep those with the same name and plugin (their state, incidents and
+  // log offsets), restart the changed ones, start the new, resolve the removed.
+  std::vector<std::unique_ptr<CheckSlot>> next;
+  size_t index = 0;
+  for (const CheckConfig& cc : config.checks) {
+    if (!cc.enabled) {
+      continue;
+    }
+    auto it = std::find_if(checks_.begin(), checks_.end(), [&](const auto& c) {
+      return c != nullptr && c->config.name == cc.name && c->config.plugin == cc.plugin;
+    });
+    std::unique_ptr<CheckSlot> slot;
+    if (it != checks_.end()) {
+      slot = std::move(*it);
+      bool unchanged = same_check(slot->config, cc) && slot->runner != nullptr;
+      slot->config = cc;
+      if (!unchanged) {
+        slot->runner.reset();
+        start_check(*slot, index);
+      }
+    } else {
+      slot = std::make_unique<CheckSlot>();
+      slot->config = cc;
+      start_check(*slot, index);
+      log_info("reload: check " + cc.name + " added");
+    }
+    next.push_back(std::move(slot));
+    ++index;
+  }
+  for (auto& old : checks_) {
+    if (old == nullptr) {
+      continue;
+    }
+    old->runner.reset();
+    log_info("reload: check " + old->config.name + " removed");
+    for (Record& r : incidents_.remove_check(old->config.name)) {
+      records.push_back(std::move(r));
+    }
+  }
+  checks_ = std::move(next);
+  // Outputs: same name keeps its spool; a changed one is reconfigured in place.
+  std::vector<std::unique_ptr<Output>> outputs;
+  AgentInfo info{config.agent.hostname, VIGIL_VERSION, instance_};
+  for (const OutputConfig& oc : config.outputs) {
+    auto it = std::find_if(outputs_.begin(), outputs_.end(), [&](const auto& o) {
+      return o != nullptr && o->config().name == oc.name;
+    });
+    if (it != outputs_.end()) {
+      (*it)->reconfigure(oc, make_sink(oc, info));
+      outputs.push_back(std::move(*it));
+      continue;
+    }
+    std::vector<OutputConfig> one{oc};
+    std::swap(outputs_, outputs);
+    if (Status st = open_outputs(one); !st.ok()) {
+      log_error("reload: " + st.error());
+    }
+    std::swap(outputs_, outputs);
+    log_info("reload: output " + oc.name + " added");
+  }
+  for (auto& old : outputs_) {
+    if (old != nullptr) {
+      log_info("reload: output " + old->config().name + " removed; its spool stays on disk");
+      old->stop();
+    }
+  }
+  outputs_ = std::move(outputs);
+  self_.config.tags = config.agent.tags;
+  self_.config.incidents = config.incidents;
+  bool heartbeat_changed = config.agent.heartbeat != config_.agent.heartbeat;
+  bool interval_changed = config.agent.interval != config_.agent.interval;
+  config_ = std::move(config);
+  if (heartbeat_changed) {
+    heartbeat_timer_.stop();
+    if (config_.agent.heartbeat.count() > 0) {
+      heartbeat_timer_.start(config_.agent.heartbeat, config_.agent.heartbeat);
+    }
+  }
+  if (interval_changed) {
+    self_timer_.start(config_.agent.interval, config_.agent.interval);
+  }
+  emit(std::move(records), true);
+  log_info("reload: " + std::to_string(checks_.size()) + " check(s), " +
+           std::to_string(outputs_.size()) + " output(s)");
+}
+
+}  // namespace vigil

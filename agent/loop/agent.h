@@ -1,0 +1,113 @@
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config/config.h"
+#include "agent/incidents/incident_manager.h"
+#include "agent/loop/check_runner.h"
+#include "agent/loop/uv_handle.h"
+#include "agent/outputs/formats.h"
+#include "agent/outputs/output.h"
+#include "agent/records/event_record.h"
+#include "agent/rules/evaluator.h"
+#include "agent/state/state_file.h"
+#include "agent/status/snapshot.h"
+
+namespace vigil {
+
+class HttpClient;
+class ServiceSet;
+class StatusServer;
+
+// The running agent: checks feed rules, rules feed events and incidents, records
+// go durably to every output's spool (SPEC §5). Lives on one libuv loop; every
+// method runs on the loop thread.
+class Agent {
+ public:
+  Agent(uv_loop_t* loop, Config config);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Prepares state_dir (lock, spools, saved state) and starts checks. An error
+  // means the agent cannot run (exit 1).
+  Status start();
+  // SIGTERM/SIGINT: stop checks, deliver for up to shutdown_timeout, persist.
+  void request_stop();
+  // SIGHUP with an already validated configuration.
+  void apply_config(Config config);
+  bool finished() const { return finished_; }
+  int exit_code() const { return exit_code_; }
+  const Config& config() const { return config_; }
+  StatusSnapshot snapshot() const;
+  // One line for systemd's STATUS=.
+  std::string summary() const;
+
+ private:
+  struct CheckSlot {
+    CheckConfig config;
+    std::unique_ptr<RuleEvaluator> evaluator;
+    std::unique_ptr<CheckRunner> runner;
+    std::optional<CheckState> state;
+    std::optional<SystemTime> since;
+    std::vector<std::pair<std::string, double>> metrics;
+    std::optional<std::string> error;
+    std::optional<SystemTime> last_run;
+    std::vector<std::string> sample_lines;  // log: first matching lines since the last event
+    uint64_t log_bytes_skipped = 0;
+  };
+
+  Status lock_state_dir();
+  void load_saved_state();
+  Status open_outputs(const std::vector<OutputConfig>& outputs);
+  std::unique_ptr<Sink> make_sink(const OutputConfig& oc, const AgentInfo& info);
+  void start_check(CheckSlot& slot, size_t index);
+  void on_check_result(CheckSlot& slot, Result<Sample> result, MonotonicTime scheduled);
+  void handle_evaluation(CheckSlot& slot, const Evaluation& eval, double matched_lines);
+  void evaluate_self();
+  void emit(std::vector<Record> records, bool state_changed);
+  void route(const Record& r);
+  void save_state_now();
+  void emit_heartbeat();
+  void on_incident_tick();
+  void on_durable();
+  void check_drained();
+  void finish(int code);
+  void fatal(const std::string& message);
+  LossCounters loss() const;
+
+  uv_loop_t* loop_;
+  Config config_;
+  RealClock clock_;
+  std::string instance_;
+  MonotonicTime started_;
+  int lock_fd_ = -1;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<ServiceSet> services_;
+  std::unique_ptr<StatusServer> status_;
+  IncidentManager incidents_;
+  std::vector<std::unique_ptr<CheckSlot>> checks_;
+  std::vector<std::unique_ptr<Output>> outputs_;
+  std::map<std::string, SavedCheck> saved_checks_;  // as loaded at start
+  std::vector<Record> pending_;  // emitted, maybe not durable in every spool yet
+  bool state_dirty_ = false;
+  uint64_t state_corrupt_ = 0;
+  // The agent's own check `vigil` (SPEC §5: loss is never silent).
+  CheckSlot self_;
+  std::deque<std::pair<MonotonicTime, LossCounters>> loss_history_;
+  Timer self_timer_;
+  Timer heartbeat_timer_;
+  Timer incident_timer_;
+  Timer save_timer_;
+  Timer shutdown_timer_;
+  bool stopping_ = false;
+  bool finished_ = false;
+  int exit_code_ = 0;
+};
+
+}  // namespace vigil

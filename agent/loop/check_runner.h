@@ -1,0 +1,63 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "agent/config/config.h"
+#include "agent/loop/uv_handle.h"
+#include "agent/plugin/collector.h"
+#include "agent/util/result.h"
+#include "agent/util/time.h"
+
+namespace vigil {
+
+// Runs one check on its interval: calls the collector (inline, on the thread pool
+// for plugins that may block, or asynchronously), enforces the timeout, and
+// reports every outcome, a skipped run included, to `on_result`.
+//
+// A blocking call that passed its timeout cannot be cancelled (a hung statvfs):
+// it stays in flight, owned by its work item, and each run that falls due
+// meanwhile is reported as another failure without starting a second call, so a
+// check never holds more than one pool thread.
+class CheckRunner {
+ public:
+  using ResultFn = std::function<void(Result<Sample>, MonotonicTime scheduled)>;
+
+  CheckRunner(uv_loop_t* loop, const CheckConfig& check, std::shared_ptr<Collector> collector,
+              CollectContext base, ResultFn on_result);
+  ~CheckRunner();
+  CheckRunner(const CheckRunner&) = delete;
+  CheckRunner& operator=(const CheckRunner&) = delete;
+
+  // First run after `splay`, then every interval.
+  void start(Duration splay);
+  void stop();
+  const std::string& name() const { return name_; }
+
+ private:
+  struct Work;
+  void on_due();
+  void run_once(MonotonicTime scheduled);
+  void finish(uint64_t generation, Result<Sample> result);
+  void on_timeout();
+
+  uv_loop_t* loop_;
+  std::string name_;
+  Duration interval_;
+  Duration timeout_;
+  bool may_block_;
+  std::shared_ptr<Collector> collector_;
+  CollectContext base_;
+  ResultFn on_result_;
+  Timer interval_timer_;
+  Timer timeout_timer_;
+  uint64_t generation_ = 0;  // of the collection in flight; late results of others are dropped
+  bool in_flight_ = false;
+  bool timed_out_ = false;  // the call in flight passed its timeout
+  MonotonicTime scheduled_{};
+  MonotonicTime next_due_{};
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace vigil

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <utility>
+
+#include "agent/util/time.h"
+
+namespace vigil {
+
+// Owns one libuv handle whose init succeeded. libuv frees nothing itself: a handle
+// must be closed, and its memory released only in the close callback
+// (docs/src/design.rst). Handles cannot move, so the owner is neither copyable
+// nor movable.
+template <typename T>
+class UvHandle {
+ public:
+  UvHandle() = default;
+  ~UvHandle() { reset(); }
+  UvHandle(const UvHandle&) = delete;
+  UvHandle& operator=(const UvHandle&) = delete;
+
+  // Takes a heap handle after its uv_*_init returned 0.
+  void adopt(T* h) {
+    reset();
+    h_ = h;
+  }
+  T* get() const { return h_; }
+  explicit operator bool() const { return h_ != nullptr; }
+
+  void reset() {
+    if (h_ == nullptr) {
+      return;
+    }
+    auto* b = reinterpret_cast<uv_handle_t*>(std::exchange(h_, nullptr));
+    b->data = nullptr;  // a late callback must not reach a dead owner
+    uv_close(b, [](uv_handle_t* p) { delete reinterpret_cast<T*>(p); });
+  }
+
+ private:
+  T* h_ = nullptr;
+};
+
+// A one-shot or repeating timer that calls a std::function on the loop thread.
+class Timer {
+ public:
+  Timer(uv_loop_t* loop, std::function<void()> callback) : callback_(std::move(callback)) {
+    auto* t = new uv_timer_t;
+    uv_timer_init(loop, t);  // cannot fail for a valid loop
+    t->data = this;
+    handle_.adopt(t);
+  }
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  void start(Duration timeout, Duration repeat = Duration(0)) {
+    uv_timer_start(handle_.get(), &Timer::on_timer, static_cast<uint64_t>(timeout.count()),
+                   static_cast<uint64_t>(repeat.count()));
+  }
+  void stop() { uv_timer_stop(handle_.get()); }
+  bool active() const { return uv_is_active(reinterpret_cast<uv_handle_t*>(handle_.get())) != 0; }
+
+ private:
+  static void on_timer(uv_timer_t* t) noexcept {
+    auto* self = static_cast<Timer*>(t->data);
+    if (self != nullptr) {
+      self->callback_();
+    }
+  }
+
+  std::function<void()> callback_;
+  UvHandle<uv_timer_t> handle_;
+};
+
+// The loop's monotonic clock (ms resolution, cached per turn) as MonotonicTime.
+inline MonotonicTime loop_now(uv_loop_t* loop) {
+  (void)loop;
+  return std::chrono::steady_clock::now();
+}
+
+}  // namespace vigil

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <memory>
+
+#include "agent/plugin/services.h"
+
+struct uv_loop_s;
+
+namespace vigil {
+
+// Owns the services handed to plugins (spawner, file watcher, process table) and
+// the Services struct that points at them.
+class ServiceSet {
+ public:
+  explicit ServiceSet(uv_loop_s* loop);
+  ~ServiceSet();
+  ServiceSet(const ServiceSet&) = delete;
+  ServiceSet& operator=(const ServiceSet&) = delete;
+  Services* services() { return &services_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  Services services_;
+};
+
+}  // namespace vigil

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/records/record.h"
+#include "agent/rules/rule.h"
+#include "agent/util/result.h"
+#include "agent/util/time.h"
+
+namespace vigil {
+
+struct SavedCheck {
+  std::string plugin;
+  CheckState state = CheckState::kOk;
+  SystemTime since{};
+};
+
+// What survives a restart besides spools and log offsets: check states, the
+// incident manager's document, and the records that announce them but may not
+// be spooled yet. They are written together, so a crash between the two never
+// announces a state that was not saved, nor loses the records that announce it.
+struct AgentState {
+  SystemTime saved_at{};
+  std::map<std::string, SavedCheck> checks;
+  std::string incidents;  // IncidentManager::save()
+  std::vector<Record> pending;
+};
+
+// state_dir/state.json, replaced atomically.
+Status save_state(const std::string& path, const AgentState& state);
+// nullopt when there is no file; an Error when it exists but cannot be used.
+Result<std::optional<AgentState>> load_state(const std::string& path);
+
+}  // namespace vigil

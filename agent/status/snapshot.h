@@ -1,0 +1,41 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/outputs/output.h"
+#include "agent/records/event_record.h"
+#include "agent/rules/rule.h"
+#include "agent/util/time.h"
+
+namespace vigil {
+
+struct CheckStatus {
+  std::string name;
+  std::string plugin;
+  std::optional<CheckState> state;
+  std::optional<SystemTime> since;
+  std::vector<std::pair<std::string, double>> metrics;
+  std::optional<std::string> error;
+  std::optional<SystemTime> last_run;
+  uint64_t log_bytes_skipped = 0;  // log checks
+};
+
+// Everything /status, /metrics and `vigil status` show, copied out of the agent
+// on the loop thread.
+struct StatusSnapshot {
+  std::string host;
+  std::string version;
+  std::string instance;
+  double uptime_seconds = 0;
+  std::vector<CheckStatus> checks;
+  std::vector<std::string> incidents;  // open incident records (JSON)
+  std::vector<std::string> problems;   // open problem records (JSON)
+  std::vector<OutputStatus> outputs;
+  LossCounters loss;
+};
+
+}  // namespace vigil

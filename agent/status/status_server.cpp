@@ -1,0 +1,320 @@
+#include "agent/status/status_server.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cstring>
+#include <set>
+
+#include "agent/loop/uv_handle.h"
+#include "agent/status/metrics_text.h"
+#include "agent/status/status_json.h"
+#include "agent/util/log.h"
+
+namespace vigil {
+namespace {
+
+constexpr size_t kMaxHead = 8192;
+constexpr size_t kMaxConnections = 64;
+constexpr uint64_t kRequestTimeoutMs = 10000;
+
+const char* reason(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+  }
+  return "Error";
+}
+
+}  // namespace
+
+HttpAnswer answer_status_request(const std::string& method, const std::string& path,
+                                 const StatusSnapshot& snapshot) {
+  HttpAnswer a;
+  std::string p = path.substr(0, path.find('?'));
+  if (method != "GET" && method != "HEAD") {
+    a.status = 405;
+    a.body = "only GET\n";
+    return a;
+  }
+  if (p == "/health") {
+    a.body = "ok\n";
+  } else if (p == "/status") {
+    a.content_type = "application/json";
+    a.body = status_json(snapshot);
+  } else if (p == "/metrics") {
+    a.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    a.body = metrics_text(snapshot);
+  } else {
+    a.status = 404;
+    a.body = "not found: try /health, /status or /metrics\n";
+  }
+  return a;
+}
+
+struct Connection;
+
+struct StatusServer::Impl {
+  uv_loop_t* loop;
+  SnapshotFn snapshot;
+  UvHandle<uv_any_handle> listener;  // a uv_tcp_t or a uv_pipe_t
+  bool is_tcp = false;
+  std::string unix_path;
+  std::set<Connection*> connections;
+
+  void on_connection();
+};
+
+// One client: its stream, a read deadline and the bytes of its request head.
+struct Connection {
+  StatusServer::Impl* server = nullptr;
+  uv_stream_t* stream = nullptr;
+  uv_timer_t* timer = nullptr;
+  std::string head;
+  bool answered = false;
+  int open_handles = 0;
+
+  void close() {
+    if (stream_closed) {
+      return;
+    }
+    stream_closed = true;
+    server->connections.erase(this);
+    auto done = [](uv_handle_t* h) {
+      auto* c = static_cast<Connection*>(h->data);
+      if (reinterpret_cast<uv_handle_t*>(c->stream) == h) {
+        delete reinterpret_cast<uv_any_handle*>(h);
+      } else {
+        delete reinterpret_cast<uv_timer_t*>(h);
+      }
+      if (--c->open_handles == 0) {
+        delete c;
+      }
+    };
+    uv_timer_stop(timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(timer), done);
+    uv_close(reinterpret_cast<uv_handle_t*>(stream), done);
+  }
+  bool stream_closed = false;
+
+  void respond(const HttpAnswer& a, bool head_only) {
+    answered = true;
+    std::string out = "HTTP/1.1 " + std::to_string(a.status) + " " + reason(a.status) +
+                      "\r\nContent-Type: " + a.content_type +
+                      "\r\nContent-Length: " + std::to_string(a.body.size()) +
+                      "\r\nConnection: close\r\n\r\n";
+    if (!head_only) {
+      out += a.body;
+    }
+    struct Write {
+      uv_write_t req;
+      std::string data;
+      Connection* conn;
+    };
+    auto* w = new Write{{}, std::move(out), this};
+    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    w->req.data = w;
+    uv_read_stop(stream);
+    int rc = uv_write(&w->req, stream, &buf, 1, [](uv_write_t* req, int) noexcept {
+      auto* wr = static_cast<Write*>(req->data);
+      Connection* c = wr->conn;
+      delete wr;
+      if (!c->stream_closed) {
+        c->close();
+      }
+    });
+    if (rc != 0) {
+      delete w;
+      close();
+    }
+  }
+
+  void on_data(const char* data, size_t n) {
+    if (answered) {
+      return;
+    }
+    head.append(data, n);
+    size_t end = head.find("\r\n\r\n");
+    if (end == std::string::npos) {
+      end = head.find("\n\n");
+    }
+    if (end == std::string::npos) {
+      if (head.size() > kMaxHead) {
+        respond(HttpAnswer{431, "text/plain; charset=utf-8", "request too large\n"}, false);
+      }
+      return;
+    }
+    size_t line_end = head.find_first_of("\r\n");
+    std::string line = head.substr(0, line_end);
+    size_t sp1 = line.find(' ');
+    size_t sp2 = line.find(' ', sp1 == std::string::npos ? 0 : sp1 + 1);
+    if (sp1 == std::string::npos || sp2 == std::string::npos) {
+      respond(HttpAnswer{400, "text/plain; charset=utf-8", "bad request\n"}, false);
+      return;
+    }
+    std::string method = line.substr(0, sp1);
+    std::string path = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    respond(answer_status_request(method, path, server->snapshot()), method == "HEAD");
+  }
+};
+
+void StatusServer::Impl::on_connection() {
+  // Allocated as the union so the close callback frees either kind alike.
+  auto* any = new uv_any_handle;
+  if (is_tcp) {
+    uv_tcp_init(loop, &any->tcp);
+  } else {
+    uv_pipe_init(loop, &any->pipe, 0);
+  }
+  auto* client = reinterpret_cast<uv_stream_t*>(any);
+  auto* c = new Connection;
+  c->server = this;
+  c->stream = client;
+  c->timer = new uv_timer_t;
+  uv_timer_init(loop, c->timer);
+  c->open_handles = 2;
+  client->data = c;
+  c->timer->data = c;
+  connections.insert(c);
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener.get()), client) != 0 || connections.size() > kMaxConnections) {
+    c->close();
+    return;
+  }
+  uv_timer_start(
+      c->timer,
+      [](uv_timer_t* t) noexcept {
+        auto* conn = static_cast<Connection*>(t->data);
+        if (!conn->stream_closed) {
+          conn->close();  // too slow to send its request
+        }
+      },
+      kRequestTimeoutMs, 0);
+  uv_read_start(
+      client,
+      [](uv_handle_t*, size_t, uv_buf_t* buf) noexcept {
+        static thread_local char storage[4096];
+        buf->base = storage;
+        buf->len = sizeof storage;
+      },
+      [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept {
+        auto* conn = static_cast<Connection*>(s->data);
+        if (conn->stream_closed) {
+          return;
+        }
+        if (n < 0) {
+          conn->close();
+          return;
+        }
+        conn->on_data(buf->base, static_cast<size_t>(n));
+      });
+}
+
+StatusServer::StatusServer(uv_loop_t* loop, SnapshotFn snapshot) : impl_(std::make_unique<Impl>()) {
+  impl_->loop = loop;
+  impl_->snapshot = std::move(snapshot);
+}
+
+StatusServer::~StatusServer() { close(); }
+
+void StatusServer::close() {
+  std::set<Connection*> open = impl_->connections;
+  for (Connection* c : open) {
+    c->close();
+  }
+  impl_->listener.reset();
+  if (!impl_->unix_path.empty()) {
+    unlink(impl_->unix_path.c_str());
+    impl_->unix_path.clear();
+  }
+}
+
+Status StatusServer::listen(const std::string& address) {
+  auto on_conn = [](uv_stream_t* s, int status) noexcept {
+    auto* impl = static_cast<Impl*>(s->data);
+    if (impl != nullptr && status == 0) {
+      impl->on_connection();
+    }
+  };
+  if (address.rfind("unix:", 0) == 0) {
+    std::string path = address.substr(5);
+    auto* any = new uv_any_handle;
+    uv_pipe_t* p = &any->pipe;
+    uv_pipe_init(impl_->loop, p, 0);
+    p->data = impl_.get();
+    impl_->listener.adopt(any);
+    struct stat st {};
+    // A socket left behind by an agent that died: the state_dir lock proves no
+    // live agent owns it.
+    if (lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+      unlink(path.c_str());
+    }
+    int rc = uv_pipe_bind(p, path.c_str());
+    if (rc == 0) {
+      chmod(path.c_str(), 0660);
+      rc = uv_listen(reinterpret_cast<uv_stream_t*>(p), 16, on_conn);
+    }
+    if (rc != 0) {
+      impl_->listener.reset();
+      return make_error("status_listen " + address + ": " + uv_strerror(rc));
+    }
+    impl_->unix_path = path;
+    return {};
+  }
+  // HOST:PORT, with [v6]:PORT.
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return make_error("status_listen " + address + ": expected unix:PATH, HOST:PORT or off");
+  }
+  std::string host = address.substr(0, colon);
+  int port = atoi(address.c_str() + colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+      uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+    return make_error("status_listen " + address + ": not an IP address");
+  }
+  auto* any = new uv_any_handle;
+  uv_tcp_t* t = &any->tcp;
+  uv_tcp_init(impl_->loop, t);
+  t->data = impl_.get();
+  impl_->listener.adopt(any);
+  impl_->is_tcp = true;
+  int rc = uv_tcp_bind(t, reinterpret_cast<sockaddr*>(&addr), 0);
+  if (rc == 0) {
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(t), 64, on_conn);
+  }
+  if (rc != 0) {
+    impl_->listener.reset();
+    return make_error("status_listen " + address + ": " + uv_strerror(rc));
+  }
+  return {};
+}
+
+int StatusServer::port() const {
+  if (!impl_->is_tcp || !impl_->listener) {
+    return 0;
+  }
+  sockaddr_storage addr{};
+  int len = sizeof addr;
+  uv_tcp_getsockname(reinterpret_cast<uv_tcp_t*>(impl_->listener.get()),
+                     reinterpret_cast<sockaddr*>(&addr), &len);
+  if (addr.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  }
+  return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+}
+
+}  // namespace vigil
