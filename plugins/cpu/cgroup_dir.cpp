@@ -1,0 +1,77 @@
+#include "plugins/cpu/cgroup_dir.h"
+
+#include "agent/util/strings.h"
+#include "plugins/cpu/host_text.h"
+
+namespace vigil {
+
+Result<CgroupSetting> parse_cgroup_setting(const Section& section) {
+  CgroupSetting out;
+  const Entry* e = section.find("cgroup");
+  if (e == nullptr) {
+    return out;
+  }
+  std::string_view v = trim(e->value);
+  if (v == "none") {
+    return out;
+  }
+  if (v == "auto") {
+    out.mode = CgroupSetting::Mode::kAuto;
+    return out;
+  }
+  if (v.empty() || v[0] != '/') {
+    return make_error_at(e->file, e->line,
+                         "cgroup must be none, auto or an absolute cgroup v2 folder, not '" +
+                             std::string(v) + "'");
+  }
+  out.mode = CgroupSetting::Mode::kPath;
+  out.path = std::string(v);
+  while (out.path.size() > 1 && out.path.back() == '/') {
+    out.path.pop_back();
+  }
+  return out;
+}
+
+Result<std::string_view> parse_self_cgroup(std::string_view text) {
+  std::string_view found;
+  bool seen = false;
+  host_text::for_each_line(text, [&](std::string_view line) {
+    if (starts_with(line, "0::")) {
+      found = line.substr(3);
+      seen = true;
+      return false;
+    }
+    return true;
+  });
+  if (!seen || found.empty() || found[0] != '/') {
+    return make_error("no cgroup v2 line (0::/PATH): is cgroup v2 mounted?");
+  }
+  return found;
+}
+
+Result<std::string> resolve_cgroup_dir(const CgroupSetting& setting, const std::string& procfs,
+                                       const std::string& sysfs) {
+  if (setting.mode == CgroupSetting::Mode::kPath) {
+    return setting.path;
+  }
+  if (setting.mode == CgroupSetting::Mode::kHost) {
+    return make_error("no cgroup configured");
+  }
+  std::string file = procfs + "/self/cgroup";
+  char buf[4096];
+  Result<std::string_view> text = host_text::read_small_file(file, buf);
+  if (!text) {
+    return text.error_info();
+  }
+  Result<std::string_view> rel = parse_self_cgroup(text.value());
+  if (!rel) {
+    return make_error(file + ": " + rel.error());
+  }
+  std::string dir = sysfs + "/fs/cgroup";
+  if (rel.value() != "/") {
+    dir += rel.value();
+  }
+  return dir;
+}
+
+}  // namespace vigil
