@@ -1,0 +1,37 @@
+#pragma once
+
+// Saves and loads the incident manager's state (SPEC §5: incident state survives
+// restarts). Internal to agent/incidents/.
+//
+// Monotonic instants mean nothing in another process, so every timer is written
+// as the time elapsed before `now` ("*_ago_ms"), and load() rebuilds it as
+// now - (elapsed + downtime): the agent's downtime counts as time that passed.
+// Wall-clock stamps (opened_at, first_seen, last_seen) are Unix milliseconds.
+//
+//   {"version": 1, "checks": [{
+//      "check", "removed", "state" (null or a state name), "tags" [[k, v]...],
+//      "runbook", "is_log",
+//      "policy": {"escalate_after_ms" [...], "renotify_ms", "resolve_after_ms",
+//                 "flap_changes", "flap_window_ms", "problem_count", "problem_window_ms"},
+//      "changes_ago_ms" [...], "last_change_ago_ms" (null),
+//      "openings" [{"ago_ms", "wall_ms", "incident_id"}],
+//      "incident" (null) {"incident_id", "severity", "opened_at_ms", "opened_ago_ms",
+//                 "occurrences", "escalation_level", "flapping", "summary",
+//                 "ok_since_ago_ms" (null), "last_record_ago_ms", "last_action",
+//                 "last_event_id"},
+//      "problem" (null) {"problem_id", "incident_ids" [...], "first_seen_ms",
+//                 "last_seen_ms", "last_incident_ago_ms", "summary", "last_action"}}]}
+
+#include <string>
+
+#include "agent/incidents/incident_state.h"
+#include "agent/util/result.h"
+
+namespace vigil {
+
+std::string save_tracks(const CheckTracks& tracks, MonotonicTime now);
+
+// Fails on malformed JSON or a field of the wrong type; `downtime` below 0 counts as 0.
+Result<CheckTracks> load_tracks(const std::string& json, MonotonicTime now, Duration downtime);
+
+}  // namespace vigil
