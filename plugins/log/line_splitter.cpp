@@ -1,0 +1,104 @@
+#include "plugins/log/line_splitter.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vigil {
+namespace {
+
+// Removes NULs in place and returns the new length; the common case (none) costs
+// one memchr.
+size_t remove_nuls(char* p, size_t n) {
+  if (n == 0 || memchr(p, '\0', n) == nullptr) {
+    return n;
+  }
+  return static_cast<size_t>(std::remove(p, p + n, '\0') - p);
+}
+
+}  // namespace
+
+void LineSplitter::emit(const char* p, size_t n, LineSink& sink) {
+  if (n > 0 && p[n - 1] == '\r') {
+    --n;
+  }
+  sink.on_line(std::string_view(p, n));
+}
+
+void LineSplitter::feed(char* data, size_t n, LineSink& sink) {
+  char* p = data;
+  char* end = data + n;
+  while (p < end) {
+    auto* nl = static_cast<char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
+    char* seg_end = nl != nullptr ? nl : end;
+    size_t raw = static_cast<size_t>(seg_end - p);
+    size_t len = remove_nuls(p, raw);
+
+    if (skipping_) {
+      // The rest of an over-long line: count it, keep nothing.
+      if (len > 0) {
+        sink.on_skipped(len);
+      }
+      if (nl != nullptr) {
+        skipping_ = false;
+        pending_raw_ = 0;
+      }
+    } else if (nl == nullptr) {
+      // An unfinished line: keep up to max_line_ of it.
+      pending_raw_ += raw;
+      size_t room = max_line_ - carry_.size();
+      if (len <= room) {
+        carry_.append(p, len);
+      } else {
+        carry_.append(p, room);
+        emit(carry_.data(), carry_.size(), sink);
+        sink.on_skipped(len - room);
+        carry_.clear();
+        skipping_ = true;
+        pending_raw_ = 0;
+      }
+    } else {
+      bool only_nuls = len == 0 && carry_.empty() && raw + pending_raw_ > 0;
+      if (only_nuls) {
+        // A run of NULs is no line.
+      } else if (carry_.empty()) {
+        // The common case: a whole line inside the buffer, matched in place.
+        size_t take = std::min(len, max_line_);
+        emit(p, take, sink);
+        if (len > take) {
+          sink.on_skipped(len - take);
+        }
+      } else {
+        size_t take = std::min(len, max_line_ - carry_.size());
+        carry_.append(p, take);
+        emit(carry_.data(), carry_.size(), sink);
+        if (len > take) {
+          sink.on_skipped(len - take);
+        }
+        carry_.clear();
+      }
+      pending_raw_ = 0;
+    }
+    p = nl != nullptr ? nl + 1 : end;
+  }
+}
+
+void LineSplitter::flush(LineSink& sink) {
+  if (!carry_.empty()) {
+    emit(carry_.data(), carry_.size(), sink);
+  }
+  carry_.clear();
+  pending_raw_ = 0;
+  skipping_ = false;
+}
+
+uint64_t LineSplitter::reset() {
+  uint64_t dropped = carry_.size();
+  carry_.clear();
+  // Release the memory of a long partial line: a truncated file starts small.
+  carry_.shrink_to_fit();
+  pending_raw_ = 0;
+  skipping_ = false;
+  return dropped;
+}
+
+}  // namespace vigil

@@ -1,0 +1,233 @@
+#include "plugins/log/literal_prefilter.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace vigil {
+namespace {
+
+bool is_quantifier(char c) { return c == '?' || c == '*' || c == '{'; }
+
+// Skips a character class starting at pattern[i] == '['; returns the index after
+// its closing ']', or npos when it is not closed. A ']' right after '[' or '[^' is
+// a member, and POSIX classes ([:alpha:]) nest one level.
+size_t skip_class(std::string_view s, size_t i) {
+  ++i;
+  if (i < s.size() && s[i] == '^') {
+    ++i;
+  }
+  if (i < s.size() && s[i] == ']') {
+    ++i;
+  }
+  while (i < s.size()) {
+    if (s[i] == '\\') {
+      i += 2;
+      continue;
+    }
+    if (s[i] == '[' && i + 1 < s.size() && s[i + 1] == ':') {
+      size_t close = s.find(":]", i + 2);
+      if (close == std::string_view::npos) {
+        return std::string_view::npos;
+      }
+      i = close + 2;
+      continue;
+    }
+    if (s[i] == ']') {
+      return i + 1;
+    }
+    ++i;
+  }
+  return std::string_view::npos;
+}
+
+// Skips a group starting at pattern[i] == '('; returns the index after its ')'.
+size_t skip_group(std::string_view s, size_t i) {
+  int depth = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '\\') {
+      i += 2;
+      continue;
+    }
+    if (c == '[') {
+      i = skip_class(s, i);
+      if (i == std::string_view::npos) {
+        return i;
+      }
+      continue;
+    }
+    if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      if (--depth == 0) {
+        return i + 1;
+      }
+    }
+    ++i;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string required_literal(std::string_view s) {
+  std::string best;
+  std::string run;
+  auto end_run = [&] {
+    if (run.size() > best.size()) {
+      best = run;
+    }
+    run.clear();
+  };
+  size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '|') {
+      return "";  // top-level alternation: no single literal is required
+    }
+    if (c == '(') {
+      if (i + 2 < s.size() && s[i + 1] == '?' &&
+          (isalpha(static_cast<unsigned char>(s[i + 2])) != 0 || s[i + 2] == '-' ||
+           s[i + 2] == '^' || s[i + 2] == '#')) {
+        return "";  // option settings such as (?i) change what later bytes mean
+      }
+      if (i + 1 < s.size() && s[i + 1] == '*') {
+        return "";  // (*UTF) and other verbs: quantifiers may then apply to code points
+      }
+      end_run();
+      i = skip_group(s, i);
+      if (i == std::string_view::npos) {
+        return "";
+      }
+      continue;
+    }
+    if (c == '[') {
+      end_run();
+      i = skip_class(s, i);
+      if (i == std::string_view::npos) {
+        return "";
+      }
+      continue;
+    }
+    if (is_quantifier(c)) {
+      // The atom before is optional: it is not required, and it ends the run.
+      if (!run.empty()) {
+        run.pop_back();
+      }
+      end_run();
+      ++i;
+      // Skip the body of {n}, {n,}, {n,m} so that its digits are not taken for bytes.
+      if (c == '{') {
+        size_t j = i;
+        while (j < s.size() && (isdigit(static_cast<unsigned char>(s[j])) != 0 || s[j] == ',')) {
+          ++j;
+        }
+        if (j < s.size() && s[j] == '}') {
+          i = j + 1;
+        }
+      }
+      continue;
+    }
+    if (c == '+') {
+      end_run();  // the atom stays required, but what follows need not be adjacent
+      ++i;
+      continue;
+    }
+    if (c == '.' || c == '^' || c == '$' || c == '\n' || c == ')') {
+      end_run();
+      ++i;
+      continue;
+    }
+    if (c == '\\') {
+      if (i + 1 >= s.size()) {
+        return "";
+      }
+      char e = s[i + 1];
+      if (isdigit(static_cast<unsigned char>(e)) != 0 || strchr("QEgkpPNoucx", e) != nullptr) {
+        return "";  // escapes with arguments (\x41, \cA, \g1, \pL …): not worth parsing
+      }
+      if (isalnum(static_cast<unsigned char>(e)) != 0) {
+        end_run();  // \d, \s, \b …: not a plain byte
+        i += 2;
+        // Skip a braced argument (\b{wb}) so that its text is not taken for bytes.
+        if (i < s.size() && s[i] == '{') {
+          size_t close = s.find('}', i);
+          if (close == std::string_view::npos) {
+            return "";
+          }
+          i = close + 1;
+        }
+        continue;
+      }
+      run.push_back(e);
+      i += 2;
+      continue;
+    }
+    run.push_back(c);
+    ++i;
+  }
+  end_run();
+  return best;
+}
+
+std::optional<LiteralPrefilter> LiteralPrefilter::build(const std::vector<std::string>& literals) {
+  if (literals.empty()) {
+    return std::nullopt;
+  }
+  LiteralPrefilter f;
+  f.min_len_ = SIZE_MAX;
+  for (const std::string& lit : literals) {
+    if (lit.size() < kMinLiteral) {
+      return std::nullopt;
+    }
+    f.min_len_ = std::min(f.min_len_, lit.size());
+  }
+  f.literals_ = literals;
+  f.stride_ = f.min_len_ - 3;
+  f.bitmap_.assign((size_t{1} << kBitmapBits) / 64, 0);
+  f.heads_.assign(kBuckets, kNone);
+  for (uint32_t li = 0; li < f.literals_.size(); ++li) {
+    const std::string& lit = f.literals_[li];
+    for (uint32_t off = 0; off + 4 <= lit.size(); ++off) {
+      uint32_t v = 0;
+      memcpy(&v, lit.data() + off, 4);
+      uint32_t h = hash(v);
+      f.bitmap_[h >> 6] |= uint64_t{1} << (h & 63);
+      uint32_t bucket = h & (kBuckets - 1);
+      f.grams_.push_back(Gram{v, off, li, f.heads_[bucket]});
+      f.heads_[bucket] = static_cast<uint32_t>(f.grams_.size() - 1);
+    }
+  }
+  return f;
+}
+
+bool LiteralPrefilter::may_match(std::string_view line) const {
+  size_t len = line.size();
+  if (len < min_len_) {
+    return false;
+  }
+  const char* p = line.data();
+  for (size_t i = 0; i + 4 <= len; i += stride_) {
+    uint32_t v = 0;
+    memcpy(&v, p + i, 4);
+    uint32_t h = hash(v);
+    if (((bitmap_[h >> 6] >> (h & 63)) & 1) == 0) {
+      continue;
+    }
+    for (uint32_t g = heads_[h & (kBuckets - 1)]; g != kNone; g = grams_[g].next) {
+      const Gram& gram = grams_[g];
+      if (gram.value != v || i < gram.offset) {
+        continue;
+      }
+      const std::string& lit = literals_[gram.literal];
+      size_t start = i - gram.offset;
+      if (start + lit.size() <= len && memcmp(p + start, lit.data(), lit.size()) == 0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace vigil

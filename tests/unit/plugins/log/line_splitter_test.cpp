@@ -1,0 +1,84 @@
+#include "plugins/log/line_splitter.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+namespace vigil {
+namespace {
+
+struct Collect : LineSink {
+  std::vector<std::string> lines;
+  uint64_t skipped = 0;
+  void on_line(std::string_view line) override { lines.emplace_back(line); }
+  void on_skipped(uint64_t bytes) override { skipped += bytes; }
+};
+
+void feed(LineSplitter& s, std::string text, Collect& sink) {
+  s.feed(text.data(), text.size(), sink);
+}
+
+TEST_CASE("splitter yields whole lines across chunk borders and keeps the partial one", "[log]") {
+  LineSplitter s(100);
+  Collect sink;
+  feed(s, "one\ntw", sink);
+  CHECK(sink.lines == std::vector<std::string>{"one"});
+  CHECK(s.pending_raw() == 2);
+  feed(s, "o\r\nthree", sink);
+  CHECK(sink.lines == std::vector<std::string>{"one", "two"});
+  CHECK(s.pending_raw() == 5);
+  s.flush(sink);
+  CHECK(sink.lines == std::vector<std::string>{"one", "two", "three"});
+  CHECK(sink.skipped == 0);
+}
+
+TEST_CASE("splitter cuts an over-long line and counts the rest as skipped", "[log]") {
+  LineSplitter s(8);
+  Collect sink;
+  SECTION("within one chunk") { feed(s, "0123456789abc\nok\n", sink); }
+  SECTION("spread over many chunks without newline for a while") {
+    feed(s, "0123", sink);
+    feed(s, "4567", sink);
+    CHECK(s.held_bytes() <= 8);
+    feed(s, "89", sink);
+    CHECK(s.skipping());
+    CHECK(s.held_bytes() == 0);
+    feed(s, "ab", sink);
+    feed(s, "c\nok\n", sink);
+  }
+  CHECK(sink.lines == std::vector<std::string>{"01234567", "ok"});
+  CHECK(sink.skipped == 5);
+  CHECK_FALSE(s.skipping());
+}
+
+TEST_CASE("splitter removes NUL bytes before splitting and drops lines made only of NULs",
+          "[log]") {
+  LineSplitter s(4);
+  Collect sink;
+  std::string text("\0\0\0\0\0\0\n\0ab\0cd\0\n\0", 16);
+  feed(s, text, sink);
+  // NULs count toward neither max_line nor skipped bytes.
+  CHECK(sink.lines == std::vector<std::string>{"abcd"});
+  CHECK(sink.skipped == 0);
+  CHECK(s.pending_raw() == 1);
+}
+
+TEST_CASE("splitter keeps empty lines as lines", "[log]") {
+  LineSplitter s(4);
+  Collect sink;
+  feed(s, "\n\nx\n", sink);
+  CHECK(sink.lines == std::vector<std::string>{"", "", "x"});
+}
+
+TEST_CASE("splitter reset returns the bytes of the dropped partial line", "[log]") {
+  LineSplitter s(100);
+  Collect sink;
+  feed(s, "done\nhalf", sink);
+  CHECK(s.reset() == 4);
+  CHECK(s.pending_raw() == 0);
+  s.flush(sink);
+  CHECK(sink.lines == std::vector<std::string>{"done"});
+}
+
+}  // namespace
+}  // namespace vigil
