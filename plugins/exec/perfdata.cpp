@@ -141,9 +141,11 @@ std::string perf_metric_name(std::string_view label) {
 }
 
 double perf_value_in_base_units(const PerfItem& item) {
+  // Sub-second units divide, so that 250ms is exactly 0.25 and not 250 * 0.001.
   struct Unit {
     std::string_view name;
     double factor;
+    double divisor = 1;
   };
   static constexpr Unit kUnits[] = {
       {"B", 1.0},
@@ -152,12 +154,12 @@ double perf_value_in_base_units(const PerfItem& item) {
       {"GB", 1024.0 * 1024 * 1024},
       {"TB", 1024.0 * 1024 * 1024 * 1024},
       {"s", 1.0},
-      {"ms", 1e-3},
-      {"us", 1e-6},
+      {"ms", 1.0, 1e3},
+      {"us", 1.0, 1e6},
   };
   for (const Unit& u : kUnits) {
     if (item.uom == u.name) {
-      return item.value * u.factor;
+      return item.value * u.factor / u.divisor;
     }
   }
   return item.value;
