@@ -1,0 +1,246 @@
+#include "agent/services/uv_spawner.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <optional>
+#include <sstream>
+
+#include "agent/util/fs.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/agent/services/uv_test_loop.h"
+
+namespace vigil {
+namespace {
+
+const std::vector<std::string> kEnv = {
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"};
+
+std::string script(const test::TempDir& dir, const std::string& name, const std::string& body) {
+  std::string path = dir.write(name, "#!/bin/sh\n" + body);
+  chmod(path.c_str(), 0755);
+  return path;
+}
+
+// Runs one request on a fresh loop and returns what the spawner reported.
+struct Outcome {
+  std::optional<SpawnResult> result;
+  std::chrono::milliseconds took{0};
+  int loop_close = -1;
+};
+
+Outcome run_one(const SpawnRequest& request) {
+  test::TestLoop loop;
+  Outcome out;
+  auto start = std::chrono::steady_clock::now();
+  {
+    UvSpawner spawner(loop.get());
+    spawner.run(request, [&](SpawnResult r) { out.result = std::move(r); });
+    loop.run_until([&] { return out.result.has_value(); });
+    out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    CHECK(spawner.running() == 0);
+  }
+  out.loop_close = loop.close();
+  return out;
+}
+
+// A process is gone when its /proc entry is, or it is a zombie waiting for
+// whoever inherited it to reap it.
+bool process_gone(int pid) {
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat.ok()) {
+    return true;
+  }
+  size_t close = stat.value().rfind(')');
+  return close != std::string::npos && stat.value().substr(close + 2, 1) == "Z";
+}
+
+}  // namespace
+
+TEST_CASE("spawner reports exit code and stdout of a command", "[exec]") {
+  test::TempDir dir;
+  SpawnRequest req;
+  req.argv = {script(dir, "ok.sh", "echo hello \"$1\"\necho to-stderr >&2\nexit 3\n"), "world"};
+  req.env = kEnv;
+  Outcome out = run_one(req);
+  REQUIRE(out.result);
+  CHECK(out.result->error.empty());
+  CHECK(out.result->exit_code == 3);
+  CHECK_FALSE(out.result->signal);
+  CHECK_FALSE(out.result->timed_out);
+  CHECK(out.result->output == "hello world\n");  // stderr is not captured
+  CHECK(out.result->pid > 0);
+  CHECK(out.loop_close == 0);
+}
+
+TEST_CASE("spawner finds a bare command name in the PATH it is given", "[exec]") {
+  SpawnRequest req;
+  req.argv = {"echo", "found"};
+  req.env = kEnv;
+  Outcome out = run_one(req);
+  REQUIRE(out.result);
+  CHECK(out.result->exit_code == 0);
+  CHECK(out.result->output == "found\n");
+  CHECK(out.loop_close == 0);
+}
+
+TEST_CASE("spawner reports a command that cannot start as an error", "[exec]") {
+  test::TempDir dir;
+  SpawnRequest req;
+  req.env = kEnv;
+  SECTION("missing file") { req.argv = {dir.file("missing")}; }
+  SECTION("not executable") { req.argv = {dir.write("plain.sh", "#!/bin/sh\necho no\n")}; }
+  SECTION("unknown name") { req.argv = {"vigil-no-such-command-here"}; }
+  Outcome out = run_one(req);
+  REQUIRE(out.result);
+  CHECK_FALSE(out.result->error.empty());
+  CHECK(out.result->error.find(req.argv[0]) != std::string::npos);
+  CHECK_FALSE(out.result->exit_code);
+  CHECK(out.loop_close == 0);
+}
+
+TEST_CASE("spawner gives stdin from dev null and exactly the environment asked for", "[exec]") {
+  test::TempDir dir;
+  SpawnRequest req;
+  req.argv = {script(dir, "env.sh",
+                     "if read line; then echo \"read $line\"; else echo eof; fi\n"
+                     "readlink /proc/$$/fd/0\n"
+                     "tr '\\0' '\\n' < /proc/$$/environ\n")};
+  req.env = kEnv;
+  Outcome out = run_one(req);
+  REQUIRE(out.result);
+  REQUIRE(out.result->exit_code == 0);
+  std::istringstream lines(out.result->output);
+  std::string line;
+  std::vector<std::string> got;
+  while (std::getline(lines, line)) {
+    got.push_back(line);
+  }
+  REQUIRE(got.size() >= 2);
+  CHECK(got[0] == "eof");
+  CHECK(got[1] == "/dev/null");
+  std::vector<std::string> env(got.begin() + 2, got.end());
+  std::vector<std::string> want = kEnv;
+  std::sort(env.begin(), env.end());
+  std::sort(want.begin(), want.end());
+  CHECK(env == want);
+}
+
+TEST_CASE("spawner keeps 64 KiB of output and drains the rest", "[exec]") {
+  test::TempDir dir;
+  SpawnRequest req;
+  // 1 MiB: far more than a pipe buffer, so a reader that stopped would hang it.
+  req.argv = {script(dir, "big.sh", "head -c 1048576 /dev/zero | tr '\\0' x\nexit 0\n")};
+  req.env = kEnv;
+  req.output_cap = 64 * 1024;
+  req.timeout = std::chrono::seconds(10);
+  Outcome out = run_one(req);
+  REQUIRE(out.result);
+  CHECK(out.result->exit_code == 0);
+  CHECK_FALSE(out.result->timed_out);
+  CHECK(out.result->output.size() == 65536);
+  CHECK(out.result->output_dropped == 1048576 - 65536);
+  CHECK(out.result->output.find_first_not_of('x') == std::string::npos);
+  CHECK(out.loop_close == 0);
+}
+
+TEST_CASE("spawner terminates the whole process group at the timeout", "[exec]") {
+  test::TempDir dir;
+  std::string child_pid_file = dir.file("child.pid");
+  SpawnRequest req;
+  // The sleep is a child of the script: killing the script alone would leave it.
+  req.argv = {script(dir, "hang.sh",
+                     "echo started\nsh -c 'exec sleep 30' &\necho $! > \"$1\"\nwait\n"),
+              child_pid_file};
+  req.env = kEnv;
+  req.timeout = std::chrono::milliseconds(300);
+  Outcome out = run_one(req);
+  REQUIRE(out.result);
+  CHECK(out.result->timed_out);
+  CHECK(out.result->signal == SIGTERM);
+  CHECK_FALSE(out.result->exit_code);
+  CHECK(out.result->output == "started\n");
+  CHECK(out.took < std::chrono::seconds(5));
+  auto pid_text = read_file(child_pid_file);
+  REQUIRE(pid_text.ok());
+  int child = std::stoi(pid_text.value());
+  CHECK(process_gone(out.result->pid));
+  CHECK(process_gone(child));
+  CHECK(out.loop_close == 0);
+}
+
+TEST_CASE("spawner kills a group that ignores SIGTERM a second later", "[exec]") {
+  test::TempDir dir;
+  SpawnRequest req;
+  req.argv = {script(dir, "stubborn.sh", "trap '' TERM\nsleep 30 &\nwait\n")};
+  req.env = kEnv;
+  req.timeout = std::chrono::milliseconds(200);
+  Outcome out = run_one(req);
+  REQUIRE(out.result);
+  CHECK(out.result->timed_out);
+  CHECK(out.result->signal == SIGKILL);
+  CHECK(out.took >= std::chrono::milliseconds(1200));
+  CHECK(out.took < std::chrono::seconds(5));
+  CHECK(process_gone(out.result->pid));
+  CHECK(out.loop_close == 0);
+}
+
+TEST_CASE("spawner kills background children left holding stdout after the command exits",
+          "[exec]") {
+  test::TempDir dir;
+  std::string child_pid_file = dir.file("child.pid");
+  SpawnRequest req;
+  req.argv = {script(dir, "leak.sh", "sleep 30 &\necho $! > \"$1\"\necho done\nexit 0\n"),
+              child_pid_file};
+  req.env = kEnv;
+  req.timeout = std::chrono::seconds(10);
+  Outcome out = run_one(req);
+  REQUIRE(out.result);
+  CHECK(out.result->exit_code == 0);
+  CHECK_FALSE(out.result->timed_out);
+  CHECK(out.result->output == "done\n");
+  CHECK(out.took < std::chrono::seconds(5));
+  auto pid_text = read_file(child_pid_file);
+  REQUIRE(pid_text.ok());
+  CHECK(process_gone(std::stoi(pid_text.value())));
+  CHECK(out.loop_close == 0);
+}
+
+TEST_CASE("spawner destroyed with a run in flight kills it and calls nothing", "[exec]") {
+  test::TempDir dir;
+  test::TestLoop loop;
+  std::string pid_file = dir.file("self.pid");
+  bool called = false;
+  {
+    UvSpawner spawner(loop.get());
+    SpawnRequest req;
+    req.argv = {script(dir, "wait.sh", "echo $$ > \"$1\"\nexec sleep 30\n"), pid_file};
+    req.env = kEnv;
+    spawner.run(req, [&](SpawnResult) { called = true; });
+    CHECK(spawner.running() == 1);
+    loop.run_until([&] { return read_file(pid_file).ok() && !read_file(pid_file)->empty(); });
+  }
+  CHECK(loop.close() == 0);
+  CHECK_FALSE(called);
+  auto pid_text = read_file(pid_file);
+  REQUIRE(pid_text.ok());
+  int pid = std::stoi(pid_text.value());
+  // The SIGKILL is sent, but the exit may still be under way: a pidfd turns
+  // readable when the process has exited.
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) {
+    pollfd p{fd, POLLIN, 0};
+    CHECK(poll(&p, 1, 5000) == 1);
+    close(fd);
+  }
+  CHECK(process_gone(pid));
+}
+
+}  // namespace vigil
