@@ -1,0 +1,480 @@
+#include "agent/outputs/http_client.h"
+
+#include <curl/curl.h>
+#include <strings.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <mutex>
+#include <unordered_map>
+
+#include "agent/util/log.h"
+#include "agent/util/strings.h"
+
+namespace vigil {
+namespace {
+
+// curl_global_init is not thread-safe in every build, and it must run before any
+// other curl call: once per process, never cleaned up (the agent exits with _exit).
+void init_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// A Retry-After of more than this many seconds is treated as this many: it keeps the
+// millisecond arithmetic far from overflow, and the caller caps it much lower anyway.
+constexpr int64_t kMaxRetryAfterSeconds = 1000000000;
+
+bool header_name_is(std::string_view line, std::string_view name) {
+  return line.size() > name.size() && line[name.size()] == ':' &&
+         strncasecmp(line.data(), name.data(), name.size()) == 0;
+}
+
+}  // namespace
+
+std::optional<Duration> parse_retry_after(std::string_view value, SystemTime now) {
+  value = trim(value);
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    int64_t seconds = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec == std::errc::result_out_of_range || seconds > kMaxRetryAfterSeconds) {
+      seconds = kMaxRetryAfterSeconds;
+    } else if (ec != std::errc() || ptr != value.data() + value.size()) {
+      return std::nullopt;
+    }
+    return Duration(seconds * 1000);
+  }
+  // Anything else must be a date, which names its month: curl_getdate would read
+  // "-5" as a time of day.
+  if (std::none_of(value.begin(), value.end(), [](char c) { return isalpha(c) != 0; })) {
+    return std::nullopt;
+  }
+  // An HTTP date (RFC 9110: IMF-fixdate, or the obsolete RFC 850 and asctime forms,
+  // all of which curl_getdate reads).
+  std::string text(value);
+  time_t when = curl_getdate(text.c_str(), nullptr);
+  if (when == -1) {
+    return std::nullopt;
+  }
+  auto delta =
+      std::chrono::duration_cast<Duration>(std::chrono::system_clock::from_time_t(when) - now);
+  if (delta.count() < 0) {
+    return Duration(0);
+  }
+  return std::min(delta, Duration(kMaxRetryAfterSeconds * 1000));
+}
+
+struct HttpClient::Impl {
+  // One POST in flight. Owned by Impl::transfers; curl reaches it through
+  // CURLOPT_PRIVATE and its write and header callbacks' userdata.
+  struct Transfer {
+    uint64_t id = 0;
+    CURL* easy = nullptr;
+    curl_slist* headers = nullptr;
+    HttpRequest request;
+    HttpResponse response;
+    std::string retry_after;  // the raw header of the final reply
+    std::function<void(HttpResponse)> done;
+    char error[CURL_ERROR_SIZE] = {};
+
+    ~Transfer() {
+      if (easy != nullptr) {
+        curl_easy_cleanup(easy);
+      }
+      curl_slist_free_all(headers);
+    }
+  };
+
+  // One socket curl asked us to watch; reached from curl through curl_multi_assign
+  // and from libuv through poll->data.
+  struct Socket {
+    Impl* owner = nullptr;
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    uv_poll_t* poll = nullptr;  // freed in its close callback
+  };
+
+  uv_loop_t* loop = nullptr;
+  CURLM* multi = nullptr;
+  CURLSH* share = nullptr;
+  uv_timer_t* timer = nullptr;  // freed in its close callback
+  int running = 0;
+  uint64_t next_id = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<Transfer>> transfers;
+  std::unordered_map<curl_socket_t, std::unique_ptr<Socket>> sockets;
+  // Shared with the loop of check_done(), which must stop at once when a callback
+  // destroys the client.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+
+  explicit Impl(uv_loop_t* l) : loop(l) {
+    init_curl_once();
+    multi = curl_multi_init();
+    share = curl_share_init();
+    timer = new uv_timer_t;
+    uv_timer_init(loop, timer);
+    timer->data = this;
+    if (share != nullptr) {
+      // TLS sessions and DNS answers outlive each transfer's easy handle, so a new
+      // connection to the same endpoint resumes its TLS session. All on one thread:
+      // no lock functions needed.
+      curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+      curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    }
+    if (multi != nullptr) {
+      curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_curl_socket);
+      curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+      curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_curl_timer);
+      curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    }
+  }
+
+  ~Impl() {
+    *alive = false;
+    shutdown();
+  }
+
+  // Aborts all transfers and closes every handle. Safe to call twice.
+  void shutdown() {
+    // Stop watching the sockets first, while curl still has them open, so libuv
+    // never holds a descriptor curl has closed (and the kernel may have reused).
+    for (auto& [fd, socket] : sockets) {
+      close_poll(socket->poll);
+    }
+    sockets.clear();
+    if (multi != nullptr) {
+      // Teardown must not reach back into libuv: the callbacks see multi == nullptr.
+      CURLM* m = std::exchange(multi, nullptr);
+      for (auto& [id, transfer] : transfers) {
+        curl_multi_remove_handle(m, transfer->easy);
+      }
+      transfers.clear();
+      curl_multi_cleanup(m);
+    }
+    transfers.clear();
+    if (share != nullptr) {
+      curl_share_cleanup(std::exchange(share, nullptr));
+    }
+    if (timer != nullptr) {
+      auto* h = reinterpret_cast<uv_handle_t*>(std::exchange(timer, nullptr));
+      h->data = nullptr;
+      uv_close(h, [](uv_handle_t* p) { delete reinterpret_cast<uv_timer_t*>(p); });
+    }
+  }
+
+  static void close_poll(uv_poll_t* poll) {
+    auto* h = reinterpret_cast<uv_handle_t*>(poll);
+    h->data = nullptr;  // a late callback must not reach a dead Socket
+    uv_close(h, [](uv_handle_t* p) { delete reinterpret_cast<uv_poll_t*>(p); });
+  }
+
+  // Builds the easy handle. Returns curl's message on failure.
+  std::string setup(Transfer* t) {
+    t->easy = curl_easy_init();
+    if (t->easy == nullptr) {
+      return "curl_easy_init failed";
+    }
+    CURL* e = t->easy;
+    const HttpRequest& r = t->request;
+    for (const auto& [name, value] : r.headers) {
+      std::string line = name + ": " + value;
+      t->headers = curl_slist_append(t->headers, line.c_str());
+    }
+    // curl would send "Expect: 100-continue" for large bodies and wait up to a
+    // second for an interim reply that many receivers never send.
+    t->headers = curl_slist_append(t->headers, "Expect:");
+
+    CURLcode rc = CURLE_OK;
+    auto set = [&rc](CURLcode c) {
+      if (rc == CURLE_OK) {
+        rc = c;
+      }
+    };
+    set(curl_easy_setopt(e, CURLOPT_PRIVATE, t));
+    set(curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error));
+    set(curl_easy_setopt(e, CURLOPT_URL, r.url.c_str()));
+    set(curl_easy_setopt(e, CURLOPT_POST, 1L));
+    set(curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()));
+    set(curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size())));
+    set(curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers));
+    set(curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION));
+    set(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_curl_write));
+    set(curl_easy_setopt(e, CURLOPT_WRITEDATA, t));
+    set(curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_curl_header));
+    set(curl_easy_setopt(e, CURLOPT_HEADERDATA, t));
+    // Signals would hit the whole agent; the multi interface never needs them.
+    set(curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
+    set(curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count())));
+    set(curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L));
+    // Only http and https, and no redirects: a 3xx is reported to the caller, which
+    // retries it like an error (SPEC §5). Never CURLOPT_VERBOSE: it prints the
+    // Authorization header.
+    set(curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"));
+    set(curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
+    set(curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L));
+    // Set always: left unset, curl takes http_proxy / https_proxy / ALL_PROXY from
+    // the environment, and "" is the one value that turns them all off.
+    set(curl_easy_setopt(e, CURLOPT_PROXY, r.proxy.c_str()));
+    set(curl_easy_setopt(e, CURLOPT_NOPROXY, ""));
+    // libcurl 7.88 still accepts TLS 1.0 unless told otherwise.
+    set(curl_easy_setopt(e, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
+    set(curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.tls_verify ? 1L : 0L));
+    set(curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.tls_verify ? 2L : 0L));
+    if (!r.ca_file.empty()) {
+      set(curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str()));
+    }
+    if (!r.cert_file.empty()) {
+      set(curl_easy_setopt(e, CURLOPT_SSLCERT, r.cert_file.c_str()));
+    }
+    if (!r.key_file.empty()) {
+      set(curl_easy_setopt(e, CURLOPT_SSLKEY, r.key_file.c_str()));
+    }
+    if (share != nullptr) {
+      set(curl_easy_setopt(e, CURLOPT_SHARE, share));
+    }
+    if (rc != CURLE_OK) {
+      return std::string("curl setup failed: ") + curl_easy_strerror(rc);
+    }
+    CURLMcode mc = curl_multi_add_handle(multi, e);
+    if (mc != CURLM_OK) {
+      return std::string("curl_multi_add_handle failed: ") + curl_multi_strerror(mc);
+    }
+    return {};
+  }
+
+  // Delivers every finished transfer. Called after each curl_multi_socket_action,
+  // never from inside a curl callback, so a `done` may post, cancel or close.
+  void check_done() {
+    std::weak_ptr<bool> token = alive;
+    while (multi != nullptr) {
+      int pending = 0;
+      CURLMsg* msg = curl_multi_info_read(multi, &pending);
+      if (msg == nullptr) {
+        return;
+      }
+      if (msg->msg != CURLMSG_DONE) {
+        continue;
+      }
+      CURL* easy = msg->easy_handle;
+      CURLcode result = msg->data.result;
+      Transfer* raw = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
+      auto it = raw != nullptr ? transfers.find(raw->id) : transfers.end();
+      if (it == transfers.end()) {
+        curl_multi_remove_handle(multi, easy);
+        continue;
+      }
+      std::unique_ptr<Transfer> t = std::move(it->second);
+      transfers.erase(it);
+      curl_multi_remove_handle(multi, easy);
+      HttpResponse response = finish(t.get(), result);
+      auto done = std::move(t->done);
+      t.reset();
+      done(std::move(response));
+      if (token.expired()) {
+        return;  // the callback destroyed the client
+      }
+    }
+  }
+
+  static HttpResponse finish(Transfer* t, CURLcode result) {
+    HttpResponse r = std::move(t->response);
+    if (result != CURLE_OK) {
+      // A reply cut short (a timeout after the headers, say) is no reply at all.
+      r.status = 0;
+      r.error = t->error[0] != '\0' ? std::string(t->error) : curl_easy_strerror(result);
+      r.retry_after.reset();
+      r.location.clear();
+      return r;
+    }
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    r.status = status;
+    if (!t->retry_after.empty()) {
+      r.retry_after = parse_retry_after(t->retry_after, std::chrono::system_clock::now());
+    }
+    if (status < 300 || status >= 400) {
+      r.location.clear();
+    }
+    return r;
+  }
+
+  void socket_action(curl_socket_t fd, int flags) {
+    if (multi == nullptr) {
+      return;
+    }
+    // Always a real pointer: some curl versions dereference it unconditionally.
+    curl_multi_socket_action(multi, fd, flags, &running);
+    check_done();
+  }
+
+  // --- libuv callbacks ---
+
+  static void on_poll(uv_poll_t* poll, int status, int events) noexcept {
+    auto* socket = static_cast<Socket*>(poll->data);
+    if (socket == nullptr) {
+      return;
+    }
+    int flags = 0;
+    if (status < 0) {
+      // An error (EBADF, or a socket error libuv saw) must reach curl, or the
+      // transfer waits for readiness that never comes (curl#14254, libuv#3797).
+      flags = CURL_CSELECT_ERR;
+    } else {
+      if ((events & UV_READABLE) != 0) {
+        flags |= CURL_CSELECT_IN;
+      }
+      if ((events & UV_WRITABLE) != 0) {
+        flags |= CURL_CSELECT_OUT;
+      }
+    }
+    socket->owner->socket_action(socket->fd, flags);
+  }
+
+  static void on_timer(uv_timer_t* timer) noexcept {
+    auto* self = static_cast<Impl*>(timer->data);
+    if (self != nullptr) {
+      self->socket_action(CURL_SOCKET_TIMEOUT, 0);
+    }
+  }
+
+  // --- curl callbacks: they must not call back into curl_multi_socket_action ---
+
+  static int on_curl_socket(CURL* /*easy*/, curl_socket_t fd, int what, void* userp,
+                            void* socketp) noexcept {
+    auto* self = static_cast<Impl*>(userp);
+    auto* socket = static_cast<Socket*>(socketp);
+    if (self->multi == nullptr) {
+      return 0;  // tearing down: the polls are already closed
+    }
+    if (what == CURL_POLL_REMOVE) {
+      if (socket != nullptr) {
+        curl_multi_assign(self->multi, fd, nullptr);
+        close_poll(socket->poll);
+        self->sockets.erase(fd);
+      }
+      return 0;
+    }
+    if (socket == nullptr) {
+      auto made = std::make_unique<Socket>();
+      made->owner = self;
+      made->fd = fd;
+      auto* poll = new uv_poll_t;
+      int rc = uv_poll_init_socket(self->loop, poll, fd);
+      if (rc != 0) {
+        delete poll;
+        log_warning(std::string("http: cannot watch a socket: ") + uv_strerror(rc));
+        return -1;
+      }
+      made->poll = poll;
+      poll->data = made.get();
+      socket = made.get();
+      self->sockets[fd] = std::move(made);
+      curl_multi_assign(self->multi, fd, socket);
+    }
+    int events = 0;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) {
+      events |= UV_READABLE;
+    }
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) {
+      events |= UV_WRITABLE;
+    }
+    uv_poll_start(socket->poll, events, &Impl::on_poll);
+    return 0;
+  }
+
+  static int on_curl_timer(CURLM* /*multi*/, long timeout_ms, void* userp) noexcept {
+    auto* self = static_cast<Impl*>(userp);
+    if (self->timer == nullptr) {
+      return 0;
+    }
+    if (timeout_ms < 0) {
+      uv_timer_stop(self->timer);
+      return 0;
+    }
+    // curl asks for 0 to mean "act now", but it must not be called back from
+    // inside this callback, and a 0 ms libuv timer would run in this same loop
+    // iteration before I/O, spinning when curl asks again: wait 1 ms instead.
+    uint64_t ms = timeout_ms == 0 ? 1 : static_cast<uint64_t>(timeout_ms);
+    uv_timer_start(self->timer, &Impl::on_timer, ms, 0);
+    return 0;
+  }
+
+  static size_t on_curl_write(char* data, size_t size, size_t nmemb, void* userp) noexcept {
+    auto* t = static_cast<Transfer*>(userp);
+    size_t n = size * nmemb;
+    std::string& body = t->response.body;
+    if (body.size() < kMaxResponseBodyBytes) {
+      // Keep the head of the reply, and read the rest to keep the connection usable.
+      body.append(data, std::min(n, kMaxResponseBodyBytes - body.size()));
+    }
+    return n;
+  }
+
+  static size_t on_curl_header(char* data, size_t size, size_t nmemb, void* userp) noexcept {
+    auto* t = static_cast<Transfer*>(userp);
+    size_t n = size * nmemb;
+    std::string_view line(data, n);
+    if (starts_with(line, "HTTP/")) {
+      // A new response starts (after a 100 Continue, or a proxy's CONNECT reply):
+      // only the headers of the final one count.
+      t->retry_after.clear();
+      t->response.location.clear();
+    } else if (header_name_is(line, "Retry-After")) {
+      t->retry_after = std::string(trim(line.substr(sizeof("Retry-After"))));
+    } else if (header_name_is(line, "Location")) {
+      t->response.location = std::string(trim(line.substr(sizeof("Location"))));
+    }
+    return n;
+  }
+};
+
+HttpClient::HttpClient(uv_loop_t* loop) : impl_(std::make_unique<Impl>(loop)) {}
+
+HttpClient::~HttpClient() = default;
+
+uint64_t HttpClient::post(HttpRequest req, std::function<void(HttpResponse)> done) {
+  uint64_t id = impl_->next_id++;
+  if (impl_->multi == nullptr) {
+    HttpResponse r;
+    r.error = "the HTTP client is closed";
+    done(std::move(r));
+    return id;
+  }
+  auto t = std::make_unique<Impl::Transfer>();
+  t->id = id;
+  t->request = std::move(req);
+  t->done = std::move(done);
+  std::string error = impl_->setup(t.get());
+  if (!error.empty()) {
+    HttpResponse r;
+    r.error = std::move(error);
+    auto cb = std::move(t->done);
+    t.reset();
+    cb(std::move(r));
+    return id;
+  }
+  impl_->transfers.emplace(id, std::move(t));
+  return id;
+}
+
+void HttpClient::cancel(uint64_t id) {
+  auto it = impl_->transfers.find(id);
+  if (it == impl_->transfers.end()) {
+    return;
+  }
+  std::unique_ptr<Impl::Transfer> t = std::move(it->second);
+  impl_->transfers.erase(it);
+  if (impl_->multi != nullptr) {
+    curl_multi_remove_handle(impl_->multi, t->easy);
+  }
+}
+
+void HttpClient::close() { impl_->shutdown(); }
+
+size_t HttpClient::in_flight() const { return impl_->transfers.size(); }
+
+}  // namespace vigil

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "agent/util/time.h"
+
+// Forward declaration, so that this header does not pull in uv.h.
+struct uv_loop_s;
+typedef struct uv_loop_s uv_loop_t;
+
+namespace vigil {
+
+struct HttpRequest {
+  std::string url;
+  std::string body;
+  // Sent as given (Content-Type, Authorization, Content-Encoding, ...). Never logged.
+  std::vector<std::pair<std::string, std::string>> headers;
+  Duration timeout{10000};
+  std::string ca_file;  // "" = the system's CAs
+  std::string cert_file;
+  std::string key_file;
+  bool tls_verify = true;
+  std::string proxy;  // "" = no proxy at all, whatever the environment says
+};
+
+struct HttpResponse {
+  long status = 0;                      // 0 = no HTTP reply (a transport or TLS error, a timeout)
+  std::string error;                    // curl's own message when status is 0
+  std::string body;                     // the first kMaxBodyBytes of the reply
+  std::optional<Duration> retry_after;  // parsed Retry-After, not capped
+  std::string location;                 // the Location header of a 3xx reply
+};
+
+// Only this much of a reply body is kept; the rest is read and discarded.
+inline constexpr size_t kMaxResponseBodyBytes = 4096;
+
+// Parses a Retry-After value: delay seconds or an HTTP date (a date in the past
+// gives 0). nullopt when the value is neither.
+std::optional<Duration> parse_retry_after(std::string_view value, SystemTime now);
+
+// HTTP(S) POSTs driven by a libuv loop through curl's multi-socket interface.
+// Every method must be called on the loop's thread. Connections are kept alive and
+// reused between requests to the same endpoint.
+class HttpClient {
+ public:
+  explicit HttpClient(uv_loop_t* loop);
+  // Aborts in-flight requests without calling their callbacks, and closes the
+  // client's handles if close() was not called (they are freed when the loop runs).
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Starts a POST and returns its id (never 0). `done` is called exactly once on the
+  // loop thread unless the request is cancelled or the client destroyed first. It is
+  // called before post() returns only when the request cannot start at all (the
+  // client is closed, or curl cannot make a handle); otherwise always later, from
+  // the loop. `done` may post, cancel or close, but must not destroy the client.
+  uint64_t post(HttpRequest req, std::function<void(HttpResponse)> done);
+  // Aborts one request; its callback is not called. Unknown ids are ignored.
+  void cancel(uint64_t id);
+  // Aborts every request without callbacks and closes the libuv handles; call it
+  // before uv_loop_close. The client takes no new requests afterwards.
+  void close();
+  // Requests in flight.
+  size_t in_flight() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil
