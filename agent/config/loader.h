@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,9 @@ namespace vigil {
 struct LoadOptions {
   // check-config's extra checks (plugin check(): exec commands executable, …).
   bool deep = false;
+  // Call each enabled check's Plugin::create() to let the plugin validate its
+  // keys. Unit tests of the loader turn it off to test the grammar alone.
+  bool validate_plugins = true;
   // Variable lookup for ${VAR}; getenv when empty.
   std::function<std::optional<std::string>(const std::string&)> getenv;
 };
@@ -21,7 +25,8 @@ struct LoadResult {
   std::vector<ConfigError> errors;  // every error, in file order
 };
 
-// Reads the main file, then its includes in sorted order (SPEC §3).
+// Reads the main file, then its includes in sorted order (SPEC §3). An
+// unreadable main file gives one error at line 0. Never throws, never exits.
 LoadResult load_config(const std::string& path, const LoadOptions& options = {});
 
 // The key tables, for the docs and for check-config (one place, SPEC §3).
