@@ -43,8 +43,9 @@ Result<CgroupCpuStat> parse_cgroup_cpu_stat(std::string_view text) {
     return make_error(bad);
   }
   if (found != 7) {
-    const char* missing = (found & 1) == 0 ? "usage_usec" : (found & 2) == 0 ? "user_usec"
-                                                                               : "system_usec";
+    const char* missing = (found & 1) == 0   ? "usage_usec"
+                          : (found & 2) == 0 ? "user_usec"
+                                             : "system_usec";
     return make_error(std::string("no ") + missing + " line");
   }
   return out;
@@ -59,8 +60,7 @@ Result<double> parse_cgroup_cpu_max(std::string_view text) {
   }
   uint64_t q = 0;
   uint64_t p = 100000;  // the kernel's default period, when only a quota is written
-  if (!parse_u64(quota, &q) || (!period.empty() && !parse_u64(period, &p)) ||
-      !trim(rest).empty()) {
+  if (!parse_u64(quota, &q) || (!period.empty() && !parse_u64(period, &p)) || !trim(rest).empty()) {
     return make_error("malformed '" + std::string(trim(text).substr(0, 64)) +
                       "' (expected QUOTA PERIOD or max PERIOD)");
   }
@@ -83,7 +83,8 @@ bool cgroup_cpu_percents(const CgroupCpuStat& prev, const CgroupCpuStat& cur, do
     return false;
   }
   double capacity = elapsed_usec * cpus;
-  out->usage = clamp_percent(100.0 * static_cast<double>(cur.usage_usec - prev.usage_usec) / capacity);
+  out->usage =
+      clamp_percent(100.0 * static_cast<double>(cur.usage_usec - prev.usage_usec) / capacity);
   out->user = clamp_percent(100.0 * static_cast<double>(cur.user_usec - prev.user_usec) / capacity);
   out->system =
       clamp_percent(100.0 * static_cast<double>(cur.system_usec - prev.system_usec) / capacity);

@@ -20,9 +20,9 @@ Result<CgroupSetting> parse_cgroup_setting(const Section& section) {
     return out;
   }
   if (v.empty() || v[0] != '/') {
-    return make_error_at(e->file, e->line,
-                         "cgroup must be none, auto or an absolute cgroup v2 folder, not '" +
-                             std::string(v) + "'");
+    return make_error_at(
+        e->file, e->line,
+        "cgroup must be none, auto or an absolute cgroup v2 folder, not '" + std::string(v) + "'");
   }
   out.mode = CgroupSetting::Mode::kPath;
   out.path = std::string(v);

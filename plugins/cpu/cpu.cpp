@@ -14,10 +14,13 @@ namespace vigil {
 namespace {
 
 constexpr KeySpec kKeys[] = {
-    {.name = "cgroup", .type = ValueType::kString, .help = "auto, or a cgroup v2 folder: figures relative to its cpu.max"},
+    {.name = "cgroup",
+     .type = ValueType::kString,
+     .help = "auto, or a cgroup v2 folder: figures relative to its cpu.max"},
 };
 
-constexpr std::string_view kMetrics[] = {"usage_percent", "user_percent", "system_percent", "iowait_percent", "steal_percent"};
+constexpr std::string_view kMetrics[] = {"usage_percent", "user_percent", "system_percent",
+                                         "iowait_percent", "steal_percent"};
 
 // `once` has no previous reading of a cgroup's counters, which start at the
 // cgroup's creation, not at boot: it takes two readings this far apart.
@@ -129,12 +132,14 @@ class CpuCollector final : public Collector {
       if (!second) {
         return second.error_info();
       }
-      double elapsed = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+      double elapsed =
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
       if (cgroup_cpu_percents(cur.value(), second.value(), elapsed, cpus, &p)) {
         out = p;
       }
     } else if (has_cgroup_prev_) {
-      double elapsed = std::chrono::duration<double, std::micro>(ctx.now - cgroup_prev_time_).count();
+      double elapsed =
+          std::chrono::duration<double, std::micro>(ctx.now - cgroup_prev_time_).count();
       if (cgroup_cpu_percents(cgroup_prev_, cur.value(), elapsed, cpus, &p)) {
         out = p;
       }

@@ -176,8 +176,8 @@ bool parse_double(std::string_view field, double* out) {
       return false;
     }
   }
-  auto [ptr, ec] = std::from_chars(field.data(), field.data() + field.size(), *out,
-                                   std::chars_format::fixed);
+  auto [ptr, ec] =
+      std::from_chars(field.data(), field.data() + field.size(), *out, std::chars_format::fixed);
   return ec == std::errc() && ptr == field.data() + field.size() && std::isfinite(*out);
 }
 

@@ -38,9 +38,9 @@ bool ProcStatParser::feed(std::string_view line) {
       return true;  // only the first aggregate line counts
     }
     seen_total_ = true;
-    uint64_t* columns[] = {&stat_.cpu.user,   &stat_.cpu.nice,    &stat_.cpu.system,
-                           &stat_.cpu.idle,   &stat_.cpu.iowait,  &stat_.cpu.irq,
-                           &stat_.cpu.softirq, &stat_.cpu.steal,  &stat_.cpu.guest,
+    uint64_t* columns[] = {&stat_.cpu.user,      &stat_.cpu.nice,   &stat_.cpu.system,
+                           &stat_.cpu.idle,      &stat_.cpu.iowait, &stat_.cpu.irq,
+                           &stat_.cpu.softirq,   &stat_.cpu.steal,  &stat_.cpu.guest,
                            &stat_.cpu.guest_nice};
     std::string_view rest = line.substr(3);
     int n = 0;

@@ -34,8 +34,8 @@ struct CpuTimes {
 };
 
 struct ProcStat {
-  CpuTimes cpu;        // the aggregate `cpu` line
-  int cpu_count = 0;   // `cpuN` lines, when counted
+  CpuTimes cpu;       // the aggregate `cpu` line
+  int cpu_count = 0;  // `cpuN` lines, when counted
 };
 
 // Fed one line at a time, so that the collector streams the file through a

@@ -12,10 +12,14 @@ namespace vigil {
 namespace {
 
 constexpr KeySpec kKeys[] = {
-    {.name = "path", .type = ValueType::kPath, .required = true, .help = "a path on the file system to watch"},
+    {.name = "path",
+     .type = ValueType::kPath,
+     .required = true,
+     .help = "a path on the file system to watch"},
 };
 
-constexpr std::string_view kMetrics[] = {"used_percent", "free_bytes", "inodes_used_percent", "readonly"};
+constexpr std::string_view kMetrics[] = {"used_percent", "free_bytes", "inodes_used_percent",
+                                         "readonly"};
 
 // One statvfs of `path` per collection. A hung NFS server makes statvfs block
 // for good, so the plugin is may_block: the core runs read() on its thread pool

@@ -85,8 +85,8 @@ Result<MemoryFigures> host_memory(const MemInfo& info) {
   if (!info.has_available) {
     return make_error("no MemAvailable line (Linux 3.14 or later is needed)");
   }
-  uint64_t available = info.available_bytes < info.total_bytes ? info.available_bytes
-                                                               : info.total_bytes;
+  uint64_t available =
+      info.available_bytes < info.total_bytes ? info.available_bytes : info.total_bytes;
   MemoryFigures out;
   double total = static_cast<double>(info.total_bytes);
   out.used_percent = percent(total - static_cast<double>(available), total);

@@ -11,10 +11,13 @@ namespace vigil {
 namespace {
 
 constexpr KeySpec kKeys[] = {
-    {.name = "cgroup", .type = ValueType::kString, .help = "auto, or a cgroup v2 folder: figures relative to its memory.max"},
+    {.name = "cgroup",
+     .type = ValueType::kString,
+     .help = "auto, or a cgroup v2 folder: figures relative to its memory.max"},
 };
 
-constexpr std::string_view kMetrics[] = {"used_percent", "available_bytes", "available_percent", "swap_used_percent"};
+constexpr std::string_view kMetrics[] = {"used_percent", "available_bytes", "available_percent",
+                                         "swap_used_percent"};
 
 // Host figures come from /proc/meminfo. With `cgroup`, used and available are
 // relative to the cgroup's memory.max instead (the host's MemTotal when it is

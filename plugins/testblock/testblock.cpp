@@ -11,7 +11,10 @@ namespace vigil {
 namespace {
 
 constexpr KeySpec kKeys[] = {
-    {.name = "fifo", .type = ValueType::kPath, .required = true, .help = "a FIFO the collection opens; it blocks until a writer opens it"},
+    {.name = "fifo",
+     .type = ValueType::kPath,
+     .required = true,
+     .help = "a FIFO the collection opens; it blocks until a writer opens it"},
 };
 
 constexpr std::string_view kMetrics[] = {"value"};

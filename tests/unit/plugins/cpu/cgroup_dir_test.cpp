@@ -43,7 +43,8 @@ TEST_CASE("cgroup setting rejects a relative folder at its line", "[host]") {
 }
 
 TEST_CASE("self cgroup gives the v2 path on a hybrid host", "[host]") {
-  Result<std::string_view> p = parse_self_cgroup("4:memory:/x\n1:name=systemd:/y\n0::/app.slice/web\n");
+  Result<std::string_view> p =
+      parse_self_cgroup("4:memory:/x\n1:name=systemd:/y\n0::/app.slice/web\n");
   REQUIRE(p.ok());
   CHECK(p.value() == "/app.slice/web");
   CHECK_FALSE(parse_self_cgroup("4:memory:/x\n1:cpu:/\n").ok());

@@ -194,7 +194,8 @@ TEST_CASE("cpu with a cgroup fails naming a missing or malformed file", "[host]"
     std::unique_ptr<Collector> cpu = make_cpu(testdata("cgroup_garbage"));
     Result<Sample> s = cpu->read(ctx);
     REQUIRE_FALSE(s.ok());
-    CHECK(s.error() == testdata("cgroup_garbage/cpu.stat") + ": malformed number 'lots' for user_usec");
+    CHECK(s.error() ==
+          testdata("cgroup_garbage/cpu.stat") + ": malformed number 'lots' for user_usec");
   }
   SECTION("auto without a cgroup v2 line") {
     test::TempDir dir;

@@ -104,7 +104,8 @@ TEST_CASE("proc stat errors are values naming the file", "[host]") {
 }
 
 TEST_CASE("proc stat text parser agrees with the file reader", "[host]") {
-  Result<ProcStat> stat = parse_proc_stat("cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 2 3 4\ncpu1 1 2", true);
+  Result<ProcStat> stat =
+      parse_proc_stat("cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 2 3 4\ncpu1 1 2", true);
   REQUIRE(stat.ok());
   CHECK(stat->cpu.guest_nice == 10);
   CHECK(stat->cpu_count == 1);
@@ -137,7 +138,8 @@ TEST_CASE("cpu shares between two readings use the deltas", "[host]") {
   CHECK(p.steal == Approx(10));
 }
 
-TEST_CASE("cpu shares fall back to since boot when counters go backwards or stand still", "[host]") {
+TEST_CASE("cpu shares fall back to since boot when counters go backwards or stand still",
+          "[host]") {
   Result<ProcStat> first = read_proc_stat(fixture("delta_first"), false);
   Result<ProcStat> second = read_proc_stat(fixture("delta_second"), false);
   REQUIRE(first.ok());

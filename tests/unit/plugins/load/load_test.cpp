@@ -66,8 +66,10 @@ TEST_CASE("load counts only the cpus left after a hot-unplug", "[host]") {
 TEST_CASE("load errors name the file", "[host]") {
   CHECK(read_case("garbage").error() ==
         testdata("garbage/loadavg") + ": malformed load figure '0.5x'");
-  CHECK(read_case("empty").error() == testdata("empty/loadavg") + ": fewer than three load figures");
-  CHECK(read_case("short").error() == testdata("short/loadavg") + ": fewer than three load figures");
+  CHECK(read_case("empty").error() ==
+        testdata("empty/loadavg") + ": fewer than three load figures");
+  CHECK(read_case("short").error() ==
+        testdata("short/loadavg") + ": fewer than three load figures");
   CHECK(read_case("no_cpu_lines").error() ==
         testdata("no_cpu_lines/stat") + ": no cpuN line to divide load1 by");
   CHECK_THAT(read_case("nowhere").error(),

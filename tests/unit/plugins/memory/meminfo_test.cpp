@@ -53,7 +53,8 @@ TEST_CASE("meminfo without MemAvailable is a clear error", "[host]") {
 TEST_CASE("meminfo with a garbage number names the line", "[host]") {
   Result<MemInfo> info = parse_fixture("garbage");
   REQUIRE_FALSE(info.ok());
-  CHECK_THAT(info.error(), Catch::StartsWith("malformed MemAvailable line 'MemAvailable:    6x00000"));
+  CHECK_THAT(info.error(),
+             Catch::StartsWith("malformed MemAvailable line 'MemAvailable:    6x00000"));
 }
 
 TEST_CASE("meminfo that is empty has no MemTotal", "[host]") {

@@ -46,8 +46,7 @@ TEST_CASE("memory on the real host gives sane figures", "[host]") {
     CHECK(metric(s.value(), name) >= 0);
     CHECK(metric(s.value(), name) <= 100);
   }
-  CHECK(metric(s.value(), "used_percent") + metric(s.value(), "available_percent") ==
-        Approx(100));
+  CHECK(metric(s.value(), "used_percent") + metric(s.value(), "available_percent") == Approx(100));
 }
 
 TEST_CASE("memory reads meminfo under the procfs root", "[host]") {
