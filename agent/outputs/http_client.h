@@ -61,7 +61,7 @@ class HttpClient {
   // loop thread unless the request is cancelled or the client destroyed first. It is
   // called before post() returns only when the request cannot start at all (the
   // client is closed, or curl cannot make a handle); otherwise always later, from
-  // the loop. `done` may post, cancel or close, but must not destroy the client.
+  // the loop. `done` may post, cancel, close, or even destroy the client.
   uint64_t post(HttpRequest req, std::function<void(HttpResponse)> done);
   // Aborts one request; its callback is not called. Unknown ids are ignored.
   void cancel(uint64_t id);

@@ -597,6 +597,32 @@ TEST_CASE("A callback may post the next request", "[http]") {
   CHECK(loop.close(&client) == 0);
 }
 
+TEST_CASE("A callback may destroy the client while others are in flight", "[http]") {
+  TempDir dir;
+  TempDir slow_dir;
+  Receiver receiver(dir.path());
+  Receiver slow(slow_dir.path(), scripted(R"({"status": 200, "delay": 5})"));
+  REQUIRE(receiver.ok());
+  REQUIRE(slow.ok());
+  TestLoop loop;
+  auto client = std::make_unique<HttpClient>(loop.get());
+
+  int fast_calls = 0;
+  int slow_calls = 0;
+  client->post(json_request(receiver.url("/fast")), [&](HttpResponse r) {
+    ++fast_calls;
+    CHECK(r.status == 200);
+    // The other request is still waiting on the slow receiver.
+    client.reset();
+  });
+  client->post(json_request(slow.url("/slow")), [&](HttpResponse) { ++slow_calls; });
+  REQUIRE(loop.run_until([&] { return fast_calls == 1; }));
+  CHECK(client == nullptr);
+  CHECK(loop.close(nullptr) == 0);
+  CHECK(fast_calls == 1);
+  CHECK(slow_calls == 0);
+}
+
 TEST_CASE("A post after close fails at once", "[http]") {
   TestLoop loop;
   HttpClient client(loop.get());
