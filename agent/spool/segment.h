@@ -111,8 +111,8 @@ class SegmentReader {
 
 // What a scan of [from, end) of a segment found.
 struct SegmentScan {
-  uint64_t records = 0;      // valid frames
-  uint64_t corrupt = 0;      // new corrupt regions followed by a valid frame
+  uint64_t records = 0;  // valid frames
+  uint64_t corrupt = 0;  // new corrupt regions followed by a valid frame
   uint64_t payload_bytes = 0;
   // Where bytes start that hold no valid frame up to `end` (a torn or corrupt tail).
   std::optional<uint64_t> bad_tail;

@@ -54,9 +54,7 @@ Result<std::unique_ptr<Spool>> Spool::open(const std::string& dir, SpoolOptions 
   return spool;
 }
 
-std::string Spool::segment_path(uint64_t seq) const {
-  return dir_ + "/" + segment_file_name(seq);
-}
+std::string Spool::segment_path(uint64_t seq) const { return dir_ + "/" + segment_file_name(seq); }
 
 Status Spool::load() {
   Status made = make_dirs(dir_);
@@ -194,8 +192,8 @@ Status Spool::load_segment(uint64_t seq, bool last, SpoolPosition cursor) {
       close(fd);
       reader_.invalidate();
       end = cut;
-      log_warning("spool: " + path + ": cut a torn tail of " +
-                  std::to_string(size.value() - cut) + " bytes");
+      log_warning("spool: " + path + ": cut a torn tail of " + std::to_string(size.value() - cut) +
+                  " bytes");
     } else {
       s.skips[cut] = end;
       log_warning("spool: " + path + ": skipped " + std::to_string(end - cut) +

@@ -59,7 +59,7 @@ struct SpoolEntry {
 
 struct SpoolStats {
   uint64_t records = 0;         // durable, unacknowledged
-  uint64_t bytes = 0;           // frame bytes of those records
+  uint64_t bytes = 0;           // durable bytes from the cursor on: those records' frames
   uint64_t dropped = 0;         // cumulative since open
   uint64_t corrupt_frames = 0;  // cumulative since open
   uint64_t disk_bytes = 0;      // all segment files, what max_bytes bounds
@@ -101,10 +101,10 @@ class Spool {
  private:
   struct Segment {
     uint64_t seq = 0;
-    uint64_t size = 0;     // bytes written or buffered, header included
-    uint64_t durable = 0;  // bytes known to be on disk; readers stop here
-    uint64_t records = 0;  // durable records at or after the cursor
-    uint64_t pending = 0;  // records of the running append, not durable yet
+    uint64_t size = 0;                   // bytes written or buffered, header included
+    uint64_t durable = 0;                // bytes known to be on disk; readers stop here
+    uint64_t records = 0;                // durable records at or after the cursor
+    uint64_t pending = 0;                // records of the running append, not durable yet
     std::map<uint64_t, uint64_t> skips;  // corrupt regions, start -> end
   };
 

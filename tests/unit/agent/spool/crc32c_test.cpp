@@ -38,8 +38,8 @@ TEST_CASE("crc32c can be computed over pieces", "[spool]") {
   std::string b = "jumps over the lazy dog";
   uint32_t whole = crc32c(a + b);
   CHECK(crc32c_extend(crc32c(a), b.data(), b.size()) == whole);
-  CHECK(crc32c_extend_portable(crc32c_extend_portable(0, a.data(), a.size()), b.data(),
-                               b.size()) == whole);
+  CHECK(crc32c_extend_portable(crc32c_extend_portable(0, a.data(), a.size()), b.data(), b.size()) ==
+        whole);
 }
 
 }  // namespace vigil

@@ -62,9 +62,7 @@ std::vector<std::string> ids_from(int first, int n) {
 }
 
 // Everything still unacknowledged, without consuming it.
-std::vector<std::string> all_ids(Spool& s) {
-  return ids(s.peek(1u << 30, UINT64_MAX).value());
-}
+std::vector<std::string> all_ids(Spool& s) { return ids(s.peek(1u << 30, UINT64_MAX).value()); }
 
 std::vector<std::string> segment_files(const std::string& dir) {
   std::vector<std::string> out;
@@ -469,9 +467,7 @@ TEST_CASE("a failed fsync is fatal for the spool", "[spool]") {
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().find("fsync") != std::string::npos);
   }
-  SECTION("in an ack") {
-    REQUIRE_FALSE(s->ack(1).ok());
-  }
+  SECTION("in an ack") { REQUIRE_FALSE(s->ack(1).ok()); }
   broken = false;
   CHECK_FALSE(s->append(records(4, 1)).ok());
   CHECK_FALSE(s->peek(1, UINT64_MAX).ok());
