@@ -17,6 +17,9 @@ namespace vigil {
 // give one callback per short delay), and the implementation may fall back to
 // polling where kernel notifications are unavailable, so they can come late but a
 // change is never reported without a callback following it.
+//
+// The watcher outlives the collectors that use it: they unwatch in stop() and in
+// their destructor.
 class FileWatcher {
  public:
   using WatchId = uint64_t;

@@ -259,9 +259,14 @@ void LogCollector::save_state(const std::string& dir) {
   }
   Status st = write_file_atomic(dir + kStateFile, text);
   if (!st.ok()) {
-    log_warning("log: " + st.error());
+    // Once per failure streak: a read-only state_dir must not flood the log.
+    if (!save_failing_) {
+      log_warning("log: offsets not saved: " + st.error());
+    }
+    save_failing_ = true;
     return;
   }
+  save_failing_ = false;
   last_saved_ = std::move(text);
 }
 

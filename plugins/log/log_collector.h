@@ -97,6 +97,7 @@ class LogCollector final : public Collector, private LineSink {
   std::set<std::string> seen_globs_;
   std::vector<FileRecord> saved_files_;  // from the state file, until the first scan
   std::string last_saved_;
+  bool save_failing_ = false;
   std::set<std::string> warned_;
 
   // Counts since the previous collection.
