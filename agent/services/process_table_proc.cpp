@@ -15,9 +15,10 @@ namespace {
 // Reads at most cap bytes of a small file into buf with plain syscalls (the
 // scan opens thousands of files: no streams, no allocation). Returns the byte
 // count, or -1 when the file cannot be opened or read (for /proc: the process
-// is gone, or it is not ours to read).
-ssize_t read_small(const char* path, char* buf, size_t cap) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+// is gone, or it is not ours to read). Paths are relative to dir_fd (the
+// procfs folder: the kernel then resolves `PID/stat`, not the whole path).
+ssize_t read_small(int dir_fd, const char* path, char* buf, size_t cap) {
+  int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return -1;
   }
@@ -199,7 +200,7 @@ Result<ProcessSnapshotPtr> scan_processes(const std::string& procfs, MonotonicTi
 
   char small[kStatMax + 1];
   std::string uptime_path = procfs + "/uptime";
-  ssize_t n = read_small(uptime_path.c_str(), small, 64);
+  ssize_t n = read_small(AT_FDCWD, uptime_path.c_str(), small, 64);
   char* stop = nullptr;
   if (n > 0) {
     small[n] = '\0';
@@ -214,21 +215,20 @@ Result<ProcessSnapshotPtr> scan_processes(const std::string& procfs, MonotonicTi
   if (dir == nullptr) {
     return make_error("cannot read " + procfs + ": " + strerror(errno));
   }
-  std::string path = procfs + "/";
-  const size_t base = path.size();
+  const int proc_fd = dirfd(dir);
+  std::string path;
   std::string big(kCmdlineMax, '\0');
   while (dirent* e = readdir(dir)) {
     ProcessInfo info;
     if (!parse_pid(e->d_name, &info.pid)) {
       continue;
     }
-    path.resize(base);
-    path += e->d_name;
+    path.assign(e->d_name);
     const size_t dir_len = path.size();
     // A process that exits between readdir and these reads leaves ENOENT,
     // ESRCH, a short or an empty file: it is simply no longer there.
     path += "/stat";
-    n = read_small(path.c_str(), small, kStatMax);
+    n = read_small(proc_fd, path.c_str(), small, kStatMax);
     if (n > 0) {
       small[n] = '\0';  // the parsers' strtoll must stop inside the buffer
     }
@@ -238,7 +238,7 @@ Result<ProcessSnapshotPtr> scan_processes(const std::string& procfs, MonotonicTi
     if (needs.uid) {
       path.resize(dir_len);
       path += "/status";
-      n = read_small(path.c_str(), small, kStatusMax);
+      n = read_small(proc_fd, path.c_str(), small, kStatusMax);
       if (n > 0) {
         small[n] = '\0';
       }
@@ -251,7 +251,7 @@ Result<ProcessSnapshotPtr> scan_processes(const std::string& procfs, MonotonicTi
       path += "/cmdline";
       // Kernel threads and zombies have an empty command line: that is no sign
       // of a vanished process, only a failed open is.
-      n = read_small(path.c_str(), big.data(), big.size());
+      n = read_small(proc_fd, path.c_str(), big.data(), big.size());
       if (n < 0) {
         continue;
       }
@@ -281,9 +281,8 @@ std::optional<int64_t> count_process_fds(const std::string& procfs, int pid) {
   return count;
 }
 
-Result<ProcessSnapshotPtr> ProcProcessTable::snapshot(const std::string& procfs,
-                                                      MonotonicTime now, Duration max_age,
-                                                      ProcessScanNeeds needs) {
+Result<ProcessSnapshotPtr> ProcProcessTable::snapshot(const std::string& procfs, MonotonicTime now,
+                                                      Duration max_age, ProcessScanNeeds needs) {
   wanted_.add(needs);
   if (last_ != nullptr && procfs == procfs_ && last_->read.covers(needs) &&
       now - last_->taken <= max_age) {

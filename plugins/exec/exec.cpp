@@ -51,8 +51,7 @@ Result<Sample> to_sample(const SpawnResult& r, const std::string& command, Durat
     return make_error(r.error);
   }
   if (r.timed_out) {
-    return make_error(command + " timed out after " + format_seconds(timeout) +
-                      " and was killed");
+    return make_error(command + " timed out after " + format_seconds(timeout) + " and was killed");
   }
   if (!r.exit_code) {
     int sig = r.signal.value_or(0);
@@ -89,10 +88,8 @@ class ExecCollector final : public Collector {
     request.output_cap = kOutputCap;
     // The callback holds no pointer to this collector: a reload may destroy
     // the check while its command still runs.
-    spawner->run(request, [done = std::move(done), command = argv_[0],
-                           timeout = ctx.timeout](SpawnResult r) {
-      done(to_sample(r, command, timeout));
-    });
+    spawner->run(request, [done = std::move(done), command = argv_[0], timeout = ctx.timeout](
+                              SpawnResult r) { done(to_sample(r, command, timeout)); });
   }
 
  private:
@@ -143,8 +140,8 @@ std::vector<Error> check(const PluginConfig& config) {
   const std::string& program = argv.value()[0];
   if (program[0] == '/') {
     if (!is_executable_file(program)) {
-      return {make_error_at(e->file, e->line,
-                            "command '" + program + "' is not an executable file")};
+      return {
+          make_error_at(e->file, e->line, "command '" + program + "' is not an executable file")};
     }
     return {};
   }
@@ -153,9 +150,9 @@ std::vector<Error> check(const PluginConfig& config) {
       return {};
     }
   }
-  return {make_error_at(e->file, e->line,
-                        "command '" + program + "' is not an executable found in PATH (" +
-                            std::string(kPath) + ")")};
+  return {make_error_at(
+      e->file, e->line,
+      "command '" + program + "' is not an executable found in PATH (" + std::string(kPath) + ")")};
 }
 
 }  // namespace

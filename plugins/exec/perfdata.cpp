@@ -131,8 +131,8 @@ std::vector<PerfItem> parse_perfdata(std::string_view text) {
 std::string perf_metric_name(std::string_view label) {
   std::string out(label);
   for (char& c : out) {
-    bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '_' ||
-                c == '.';
+    bool keep =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '.';
     if (!keep) {
       c = '_';
     }

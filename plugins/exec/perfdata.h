@@ -30,7 +30,7 @@ double perf_value_in_base_units(const PerfItem& item);
 
 // What a check makes of a plugin's whole stdout.
 struct PluginOutput {
-  std::string message;  // the first line up to any `|`, trimmed
+  std::string message;                                  // the first line up to any `|`, trimmed
   std::vector<std::pair<std::string, double>> metrics;  // perfdata, in order
 };
 

@@ -50,13 +50,12 @@ struct Criteria {
   std::optional<std::string> name;
   Regex cmdline;
   std::optional<std::string> pidfile;
-  std::optional<int64_t> uid;     // numeric `user`, or once the name is resolved
+  std::optional<int64_t> uid;            // numeric `user`, or once the name is resolved
   std::optional<std::string> user_name;  // `user` given by name, resolved at collection
 };
 
 bool all_digits(std::string_view s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // The pid a pidfile names; a missing, empty or garbled file names none.

@@ -24,7 +24,8 @@ class TestLoop {
     auto end = std::chrono::steady_clock::now() + deadline;
     uv_timer_t tick;
     uv_timer_init(&loop_, &tick);
-    uv_timer_start(&tick, [](uv_timer_t*) {}, 20, 20);
+    uv_timer_start(
+        &tick, [](uv_timer_t*) {}, 20, 20);
     while (!done() && std::chrono::steady_clock::now() < end) {
       uv_run(&loop_, UV_RUN_ONCE);
     }

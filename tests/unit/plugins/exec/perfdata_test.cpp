@@ -56,8 +56,7 @@ TEST_CASE("an unterminated quoted label ends the perfdata", "[exec]") {
   CHECK(items[0].label == "a");
 }
 
-TEST_CASE("metric names replace every character outside letters digits dot underscore",
-          "[exec]") {
+TEST_CASE("metric names replace every character outside letters digits dot underscore", "[exec]") {
   CHECK(perf_metric_name("/var") == "_var");
   CHECK(perf_metric_name("rta.ms") == "rta.ms");
   CHECK(perf_metric_name("a b-c/d") == "a_b_c_d");
@@ -90,8 +89,7 @@ TEST_CASE("the message is the first line up to the bar, trimmed", "[exec]") {
   CHECK(parse_plugin_output("| a=1").message.empty());
 }
 
-TEST_CASE("perfdata comes from the first line and from long output after its first bar",
-          "[exec]") {
+TEST_CASE("perfdata comes from the first line and from long output after its first bar", "[exec]") {
   Metrics m = metrics_of(
       "OK - fine | first=1\n"
       "long text line = not perfdata\n"
@@ -105,8 +103,7 @@ TEST_CASE("long output without a bar gives no perfdata", "[exec]") {
   CHECK(m == Metrics{{"a", 1}});
 }
 
-TEST_CASE("plugin output metrics are named, converted, deduplicated and skip status",
-          "[exec]") {
+TEST_CASE("plugin output metrics are named, converted, deduplicated and skip status", "[exec]") {
   Metrics m = metrics_of(
       "DISK WARNING | '/var'=1KB;2;3;0;10 '/var'=99 time=250ms status=5 _var=7 "
       "'used %'=50%");

@@ -1,10 +1,8 @@
 #include "plugins/process/process.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 #include "agent/services/process_table_proc.h"
 #include "agent/util/fs.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/agent/services/process_exit.h"
 
 namespace vigil {
 namespace {
@@ -95,19 +94,6 @@ std::string copy_fixture(const test::TempDir& dir, const std::string& name) {
   return to;
 }
 
-// Waits until a process (not necessarily our child) has exited: a pidfd turns
-// readable then.
-bool wait_exit(int pid) {
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) {
-    return errno == ESRCH;
-  }
-  pollfd p{fd, POLLIN, 0};
-  bool exited = poll(&p, 1, 5000) == 1;
-  close(fd);
-  return exited;
-}
-
 // A copy of sleep under a unique name, so that no other process on the host
 // can match it.
 class SleepBinary {
@@ -155,8 +141,8 @@ class SleepBinary {
   int start_child() const {
     const char* argv[] = {path_.c_str(), "300", nullptr};
     pid_t pid = 0;
-    REQUIRE(posix_spawn(&pid, path_.c_str(), nullptr, nullptr, const_cast<char**>(argv),
-                        environ) == 0);
+    REQUIRE(posix_spawn(&pid, path_.c_str(), nullptr, nullptr, const_cast<char**>(argv), environ) ==
+            0);
     children_.push_back(pid);
     wait_running(pid);
     return pid;
@@ -226,9 +212,8 @@ TEST_CASE("process create accepts each criterion alone", "[process]") {
 TEST_CASE("process metrics sum the matching processes and skip zombies", "[process]") {
   auto c = make_ok({{"name", "worker"}});
   Sample s = read_ok(*c, context(fixture("odd/proc"), kT0, true));
-  CHECK(names(s) == std::vector<std::string>{"count", "cpu_percent", "rss_bytes", "fds",
-                                             "threads", "zombies", "restarts",
-                                             "uptime_seconds"});
+  CHECK(names(s) == std::vector<std::string>{"count", "cpu_percent", "rss_bytes", "fds", "threads",
+                                             "zombies", "restarts", "uptime_seconds"});
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   const double tck = static_cast<double>(sysconf(_SC_CLK_TCK));
   CHECK(metric(s, "count") == 2);
@@ -391,7 +376,7 @@ TEST_CASE("process checks see a real process, its death and its restart", "[proc
   CHECK(metric(s, "restarts") == 0);
 
   REQUIRE(kill(first, SIGKILL) == 0);
-  REQUIRE(wait_exit(first));
+  REQUIRE(test::wait_exited(first));
   s = read_ok(*c, context("/proc", t + Duration(1000)));
   CHECK(metric(s, "count") == 0);
   CHECK(metric(s, "restarts") == 0);
