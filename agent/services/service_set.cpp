@@ -2,11 +2,24 @@
 
 #include <uv.h>
 
+#include "agent/services/file_watcher_uv.h"
+#include "agent/services/process_table_proc.h"
+#include "agent/services/uv_spawner.h"
+
 namespace vigil {
 
-struct ServiceSet::Impl {};
+struct ServiceSet::Impl {
+  explicit Impl(uv_loop_t* loop) : spawner(loop), watcher(loop) {}
+  UvSpawner spawner;
+  UvFileWatcher watcher;
+  ProcProcessTable processes;
+};
 
-ServiceSet::ServiceSet(uv_loop_t* loop) : impl_(std::make_unique<Impl>()) { (void)loop; }
+ServiceSet::ServiceSet(uv_loop_t* loop) : impl_(std::make_unique<Impl>(loop)) {
+  services_.spawner = &impl_->spawner;
+  services_.watcher = &impl_->watcher;
+  services_.processes = &impl_->processes;
+}
 
 ServiceSet::~ServiceSet() = default;
 
