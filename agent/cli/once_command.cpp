@@ -90,21 +90,20 @@ int once_command(const std::string& config_path) {
       ctx.once = true;
       ctx.services = services.services();
       std::shared_ptr<Collector> shared(std::move(collector).value().release());
-      c->runner = std::make_unique<CheckRunner>(
-          &loop, *c->config, shared, ctx,
-          [raw, &remaining](Result<Sample> r, MonotonicTime) {
-            if (raw->done) {
-              return;
-            }
-            raw->done = true;
-            --remaining;
-            raw->runner->stop();
-            if (r.ok()) {
-              raw->sample = std::move(r).value();
-            } else {
-              raw->error = r.error();
-            }
-          });
+      c->runner = std::make_unique<CheckRunner>(&loop, *c->config, shared, ctx,
+                                                [raw, &remaining](Result<Sample> r, MonotonicTime) {
+                                                  if (raw->done) {
+                                                    return;
+                                                  }
+                                                  raw->done = true;
+                                                  --remaining;
+                                                  raw->runner->stop();
+                                                  if (r.ok()) {
+                                                    raw->sample = std::move(r).value();
+                                                  } else {
+                                                    raw->error = r.error();
+                                                  }
+                                                });
       c->runner->start(Duration(0));
     }
     while (remaining > 0) {

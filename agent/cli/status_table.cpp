@@ -60,16 +60,16 @@ std::string render_status_table(const nlohmann::json& s) {
           if (!values.empty()) {
             values += ' ';
           }
-          values += it.key() + "=" +
-                    (it.value().is_number() ? number(it.value().get<double>()) : "null");
+          values +=
+              it.key() + "=" + (it.value().is_number() ? number(it.value().get<double>()) : "null");
         }
       }
       if (c.contains("error") && c["error"].is_string()) {
-        values += (values.empty() ? "" : " ") + std::string("error: ") +
-                  c["error"].get<std::string>();
+        values +=
+            (values.empty() ? "" : " ") + std::string("error: ") + c["error"].get<std::string>();
       }
-      checks.push_back({text(c, "name"), text(c, "plugin"), text(c, "state"), text(c, "since"),
-                        values});
+      checks.push_back(
+          {text(c, "name"), text(c, "plugin"), text(c, "state"), text(c, "since"), values});
     }
   }
   table(&out, checks);
@@ -92,7 +92,8 @@ std::string render_status_table(const nlohmann::json& s) {
   }
   table(&out, prob);
   out += "\nOUTPUTS\n";
-  std::vector<Row> outs{{"NAME", "URL", "SPOOLED", "SENT", "FAILED", "DROPPED", "DEAD", "LAST ERROR"}};
+  std::vector<Row> outs{
+      {"NAME", "URL", "SPOOLED", "SENT", "FAILED", "DROPPED", "DEAD", "LAST ERROR"}};
   if (s.contains("outputs") && s["outputs"].is_array()) {
     for (const auto& o : s["outputs"]) {
       outs.push_back({text(o, "name"), text(o, "url"), text(o, "spool_records"), text(o, "sent"),

@@ -94,7 +94,7 @@ class Agent {
   std::vector<std::unique_ptr<CheckSlot>> checks_;
   std::vector<std::unique_ptr<Output>> outputs_;
   std::map<std::string, SavedCheck> saved_checks_;  // as loaded at start
-  std::vector<Record> pending_;  // emitted, maybe not durable in every spool yet
+  std::vector<Record> pending_;                     // emitted, maybe not durable in every spool yet
   bool state_dirty_ = false;
   uint64_t state_corrupt_ = 0;
   // The agent's own check `vigil` (SPEC §5: loss is never silent).

@@ -121,9 +121,9 @@ void CheckRunner::run_once(MonotonicTime scheduled) {
         [](uv_work_t* req, int status) noexcept {
           auto* work = static_cast<Work*>(req->data);
           if (*work->alive) {
-            work->runner->finish(work->generation,
-                                 status == UV_ECANCELED ? Result<Sample>(make_error("cancelled"))
-                                                        : std::move(work->result));
+            work->runner->finish(work->generation, status == UV_ECANCELED
+                                                       ? Result<Sample>(make_error("cancelled"))
+                                                       : std::move(work->result));
           }
           delete work;
         });

@@ -19,8 +19,7 @@ bool run_on_pool(uv_loop_t* loop, std::function<void()> work, std::function<void
   w->after = std::move(after);
   w->req.data = w;
   int rc = uv_queue_work(
-      loop, &w->req,
-      [](uv_work_t* req) noexcept { static_cast<PoolWork*>(req->data)->work(); },
+      loop, &w->req, [](uv_work_t* req) noexcept { static_cast<PoolWork*>(req->data)->work(); },
       [](uv_work_t* req, int) noexcept {
         auto* pw = static_cast<PoolWork*>(req->data);
         if (pw->after) {

@@ -71,8 +71,7 @@ uint64_t trim_dead_letters(const std::string& dir, uint64_t cap) {
     auto text = read_file(path);
     if (text.ok()) {
       nlohmann::json j = nlohmann::json::parse(text.value(), nullptr, false);
-      if (!j.is_discarded() && j.is_object() && j.contains("records") &&
-          j["records"].is_array()) {
+      if (!j.is_discarded() && j.is_object() && j.contains("records") && j["records"].is_array()) {
         dropped += j["records"].size();
       }
     }

@@ -75,15 +75,15 @@ void HttpSink::post(std::string body, std::function<void(SendOutcome)> done) {
     req.body = std::move(body);
   }
   std::weak_ptr<bool> alive = alive_;
-  in_flight_ = client_.post(std::move(req), [this, alive, done = std::move(done)](
-                                                HttpResponse resp) {
-    auto a = alive.lock();
-    if (!a || !*a) {
-      return;
-    }
-    in_flight_ = 0;
-    done(classify_http(resp.status, resp.error, resp.body, resp.retry_after, resp.location));
-  });
+  in_flight_ =
+      client_.post(std::move(req), [this, alive, done = std::move(done)](HttpResponse resp) {
+        auto a = alive.lock();
+        if (!a || !*a) {
+          return;
+        }
+        in_flight_ = 0;
+        done(classify_http(resp.status, resp.error, resp.body, resp.retry_after, resp.location));
+      });
 }
 
 void HttpSink::abort() {

@@ -252,9 +252,8 @@ void Output::maybe_deliver() {
   std::weak_ptr<bool> alive = alive_;
   uint64_t gen = generation_;
   run_on_pool(
-      loop_, [spool, result, max_records, max_bytes] {
-        *result = spool->peek(max_records, max_bytes);
-      },
+      loop_,
+      [spool, result, max_records, max_bytes] { *result = spool->peek(max_records, max_bytes); },
       [this, alive, result, gen] {
         if (auto a = alive.lock(); !a || !*a || gen != generation_) {
           return;
@@ -316,8 +315,8 @@ void Output::on_outcome(std::vector<SpoolEntry> batch, SendOutcome outcome) {
         split_limit_ = batch.size() / 2;
         busy_ = false;
         ++failed_;
-        last_error_ = outcome.error + ": batch of " + std::to_string(batch.size()) +
-                      " split in two";
+        last_error_ =
+            outcome.error + ": batch of " + std::to_string(batch.size()) + " split in two";
         maybe_deliver();
         return;
       }

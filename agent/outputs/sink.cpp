@@ -2,9 +2,8 @@
 
 namespace vigil {
 
-SendOutcome classify_http(long status, const std::string& transport_error,
-                          const std::string& reply, std::optional<Duration> retry_after,
-                          const std::string& location) {
+SendOutcome classify_http(long status, const std::string& transport_error, const std::string& reply,
+                          std::optional<Duration> retry_after, const std::string& location) {
   SendOutcome out;
   out.status = status;
   out.reply = reply;

@@ -15,15 +15,14 @@ namespace vigil {
 struct SendOutcome {
   enum class Kind { kAck, kRetry, kSplit, kDeadLetter };
   Kind kind = Kind::kAck;
-  long status = 0;       // HTTP status, 0 when there was no reply
-  std::string error;     // the transport's own text, or "HTTP 503"
-  std::string reply;     // first 4 KiB of the reply body
+  long status = 0;    // HTTP status, 0 when there was no reply
+  std::string error;  // the transport's own text, or "HTTP 503"
+  std::string reply;  // first 4 KiB of the reply body
   std::optional<Duration> retry_after;
 };
 
-SendOutcome classify_http(long status, const std::string& transport_error,
-                          const std::string& reply, std::optional<Duration> retry_after,
-                          const std::string& location);
+SendOutcome classify_http(long status, const std::string& transport_error, const std::string& reply,
+                          std::optional<Duration> retry_after, const std::string& location);
 
 // Where an output's batches go: stdout, a file, or an HTTP endpoint in one format.
 class Sink {
@@ -32,7 +31,8 @@ class Sink {
   // Largest batch this sink takes (PagerDuty: one record per request).
   virtual size_t max_batch(size_t configured) const { return configured; }
   // Sends a batch; calls done exactly once on the loop thread.
-  virtual void send(const std::vector<SpoolEntry>& batch, std::function<void(SendOutcome)> done) = 0;
+  virtual void send(const std::vector<SpoolEntry>& batch,
+                    std::function<void(SendOutcome)> done) = 0;
   // Aborts what is in flight (shutdown): no callback after this.
   virtual void abort() {}
   // Alertmanager re-sends the current open incidents; false when the sink does

@@ -41,7 +41,6 @@ struct HeartbeatFields {
   LossCounters loss;
 };
 
-Record make_heartbeat_record(const HeartbeatFields& fields, const std::string& id,
-                             SystemTime time);
+Record make_heartbeat_record(const HeartbeatFields& fields, const std::string& id, SystemTime time);
 
 }  // namespace vigil

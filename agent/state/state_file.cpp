@@ -20,9 +20,8 @@ Status save_state(const std::string& path, const AgentState& state) {
   j["saved_at"] = to_millis(state.saved_at);
   nlohmann::ordered_json checks = nlohmann::ordered_json::object();
   for (const auto& [name, c] : state.checks) {
-    checks[name] = {{"plugin", c.plugin},
-                    {"state", state_name(c.state)},
-                    {"since", to_millis(c.since)}};
+    checks[name] = {
+        {"plugin", c.plugin}, {"state", state_name(c.state)}, {"since", to_millis(c.since)}};
   }
   j["checks"] = std::move(checks);
   j["incidents"] = state.incidents;

@@ -96,8 +96,8 @@ std::string metrics_text(const StatusSnapshot& s) {
     }
   }
   w.family("vigil_check_state", "gauge", "1 for the check's current state, 0 for the others.");
-  static const CheckState kStates[] = {CheckState::kOk, CheckState::kWarning,
-                                       CheckState::kCritical, CheckState::kUnknown};
+  static const CheckState kStates[] = {CheckState::kOk, CheckState::kWarning, CheckState::kCritical,
+                                       CheckState::kUnknown};
   for (const CheckStatus& c : s.checks) {
     for (CheckState st : kStates) {
       w.sample("vigil_check_state",

@@ -187,7 +187,8 @@ void StatusServer::Impl::on_connection() {
   client->data = c;
   c->timer->data = c;
   connections.insert(c);
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener.get()), client) != 0 || connections.size() > kMaxConnections) {
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener.get()), client) != 0 ||
+      connections.size() > kMaxConnections) {
     c->close();
     return;
   }

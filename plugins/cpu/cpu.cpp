@@ -5,10 +5,10 @@
 #include <thread>
 #include <utility>
 
+#include "agent/plugin/cgroup_dir.h"
+#include "agent/util/host_text.h"
+#include "agent/util/proc_stat.h"
 #include "plugins/cpu/cgroup_cpu.h"
-#include "plugins/cpu/cgroup_dir.h"
-#include "plugins/cpu/host_text.h"
-#include "plugins/cpu/proc_stat.h"
 
 namespace vigil {
 namespace {

@@ -1,7 +1,7 @@
 #include "plugins/load/load.h"
 
-#include "plugins/cpu/host_text.h"
-#include "plugins/cpu/proc_stat.h"
+#include "agent/util/host_text.h"
+#include "agent/util/proc_stat.h"
 #include "plugins/load/loadavg.h"
 
 namespace vigil {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "plugins/cpu/host_text.h"
+#include "agent/util/host_text.h"
 
 namespace vigil {
 

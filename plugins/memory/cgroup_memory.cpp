@@ -2,8 +2,8 @@
 
 #include <string>
 
+#include "agent/util/host_text.h"
 #include "agent/util/strings.h"
-#include "plugins/cpu/host_text.h"
 
 namespace vigil {
 

@@ -3,7 +3,7 @@
 #include <limits>
 #include <string>
 
-#include "plugins/cpu/host_text.h"
+#include "agent/util/host_text.h"
 
 namespace vigil {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "plugins/cpu/cgroup_dir.h"
-#include "plugins/cpu/host_text.h"
+#include "agent/plugin/cgroup_dir.h"
+#include "agent/util/host_text.h"
 #include "plugins/memory/cgroup_memory.h"
 #include "plugins/memory/meminfo.h"
 

@@ -1,6 +1,6 @@
-#include "plugins/cpu/proc_stat.h"
+#include "agent/util/proc_stat.h"
 
-#include "plugins/cpu/host_text.h"
+#include "agent/util/host_text.h"
 
 namespace vigil {
 namespace {

@@ -1,7 +1,7 @@
-#include "plugins/cpu/cgroup_dir.h"
+#include "agent/plugin/cgroup_dir.h"
 
+#include "agent/util/host_text.h"
 #include "agent/util/strings.h"
-#include "plugins/cpu/host_text.h"
 
 namespace vigil {
 

@@ -1,4 +1,4 @@
-#include "plugins/cpu/proc_stat.h"
+#include "agent/util/proc_stat.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "plugins/cpu/cgroup_dir.h"
+#include "agent/plugin/cgroup_dir.h"
 
 #include <catch2/catch.hpp>
 #include <string>

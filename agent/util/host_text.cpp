@@ -1,4 +1,4 @@
-#include "plugins/cpu/host_text.h"
+#include "agent/util/host_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
