@@ -8,7 +8,6 @@ wait for "the check ran N more times" instead of sleeping.
 
 import calendar
 import os
-import signal
 import time
 import unittest
 
