@@ -277,7 +277,6 @@ class Incidents(unittest.TestCase):
             self.assertEqual(e["incident_id"], opened["incident_id"])
             self.assertEqual(e["status"], "open")
             self.assertEqual(e["severity"], "critical")
-        self.assertEqual(escs[0]["escalation_level"], 1)
 
     def test_renotify_while_open_and_not_after_resolve(self):
         a = self.start(self.write_config("renotify = 1s\n"))
