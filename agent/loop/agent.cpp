@@ -99,7 +99,6 @@ Status Agent::start() {
   if (Status s = lock_state_dir(); !s.ok()) {
     return s;
   }
-  http_ = std::make_unique<HttpClient>(loop_);
   services_ = std::make_unique<ServiceSet>(loop_);
   if (Status s = open_outputs(config_.outputs); !s.ok()) {
     return s;
@@ -156,6 +155,10 @@ std::unique_ptr<Sink> Agent::make_sink(const OutputConfig& oc, const AgentInfo& 
   }
   if (oc.url.rfind("file:", 0) == 0) {
     return std::make_unique<LineSink>(oc.url.substr(5));
+  }
+  // libcurl and OpenSSL cost memory at init: only an HTTP output pays for them.
+  if (http_ == nullptr) {
+    http_ = std::make_unique<HttpClient>(loop_);
   }
   return std::make_unique<HttpSink>(*http_, oc, info);
 }

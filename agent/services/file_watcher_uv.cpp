@@ -4,39 +4,9 @@
 
 #include <utility>
 
+#include "agent/loop/uv_handle.h"
+
 namespace vigil {
-namespace {
-
-// Owns one libuv handle whose init succeeded. The handle's memory is freed only in
-// its close callback, and its `data` is cleared first so that a late callback
-// cannot reach a dead owner (libuv docs/src/design.rst, handle.rst).
-template <typename T>
-class UvHandle {
- public:
-  UvHandle() = default;
-  ~UvHandle() { reset(); }
-  UvHandle(const UvHandle&) = delete;
-  UvHandle& operator=(const UvHandle&) = delete;
-
-  void adopt(T* h) {
-    reset();
-    h_ = h;
-  }
-  T* get() const { return h_; }
-  void reset() {
-    if (h_ == nullptr) {
-      return;
-    }
-    auto* b = reinterpret_cast<uv_handle_t*>(std::exchange(h_, nullptr));
-    b->data = nullptr;
-    uv_close(b, [](uv_handle_t* p) { delete reinterpret_cast<T*>(p); });
-  }
-
- private:
-  T* h_ = nullptr;
-};
-
-}  // namespace
 
 struct UvFileWatcher::Watch {
   UvFileWatcher* owner = nullptr;
