@@ -582,6 +582,10 @@ StatusSnapshot Agent::snapshot() const {
     cs.state = c.state;
     cs.since = c.since;
     cs.metrics = c.metrics;
+    if (c.config.plugin_def != nullptr) {
+      cs.metric_names.assign(c.config.plugin_def->metrics.begin(),
+                             c.config.plugin_def->metrics.end());
+    }
     cs.error = c.error;
     cs.last_run = c.last_run;
     cs.log_bytes_skipped = c.log_bytes_skipped;
@@ -591,6 +595,8 @@ StatusSnapshot Agent::snapshot() const {
     add(*c);
   }
   add(self_);
+  s.checks.back().metric_names = {"dropped", "corrupt_frames", "dead_lettered",
+                                  "log_bytes_skipped"};
   s.incidents = incidents_.open_incidents_json();
   s.problems = incidents_.open_problems_json();
   for (const auto& o : outputs_) {

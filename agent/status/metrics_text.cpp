@@ -1,7 +1,9 @@
 #include "agent/status/metrics_text.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace vigil {
 
@@ -91,8 +93,24 @@ std::string metrics_text(const StatusSnapshot& s) {
   Writer w;
   w.family("vigil_metric", "gauge", "The latest reading of a check's metric.");
   for (const CheckStatus& c : s.checks) {
+    auto value_of = [&c](const std::string& name) -> std::optional<double> {
+      for (const auto& [k, v] : c.metrics) {
+        if (k == name) {
+          return v;
+        }
+      }
+      return std::nullopt;
+    };
+    // The plugin's metrics first, 0 until read (a series exists from the start),
+    // then the ones only a reading names (exec perfdata).
+    for (const std::string& k : c.metric_names) {
+      w.sample("vigil_metric", {{"check", c.name}, {"plugin", c.plugin}, {"metric", k}},
+               value_of(k).value_or(0));
+    }
     for (const auto& [k, v] : c.metrics) {
-      w.sample("vigil_metric", {{"check", c.name}, {"plugin", c.plugin}, {"metric", k}}, v);
+      if (std::find(c.metric_names.begin(), c.metric_names.end(), k) == c.metric_names.end()) {
+        w.sample("vigil_metric", {{"check", c.name}, {"plugin", c.plugin}, {"metric", k}}, v);
+      }
     }
   }
   w.family("vigil_check_state", "gauge", "1 for the check's current state, 0 for the others.");

@@ -19,6 +19,9 @@ struct CheckStatus {
   std::optional<CheckState> state;
   std::optional<SystemTime> since;
   std::vector<std::pair<std::string, double>> metrics;
+  // Every metric the plugin reports, so /metrics has their series (0) before the
+  // first reading; empty for plugins whose metrics are not known ahead (exec).
+  std::vector<std::string> metric_names;
   std::optional<std::string> error;
   std::optional<SystemTime> last_run;
   uint64_t log_bytes_skipped = 0;  // log checks

@@ -1,0 +1,257 @@
+#include "agent/status/status_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+#include "tests/unit/agent/services/uv_test_loop.h"
+
+namespace vigil {
+namespace {
+
+using test::TempDir;
+using test::TestLoop;
+
+StatusSnapshot small_snapshot() {
+  StatusSnapshot s;
+  s.host = "h";
+  s.version = "9.9.9";
+  CheckStatus c;
+  c.name = "root";
+  c.plugin = "disk";
+  c.state = CheckState::kOk;
+  c.metrics = {{"used_percent", 10}};
+  s.checks.push_back(c);
+  return s;
+}
+
+// A blocking client socket, used from a thread while the loop runs in the test.
+int connect_unix(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  timeval tv{20, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+int connect_tcp(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  timeval tv{20, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// Sends `request` and reads until the server closes: the whole reply.
+std::string exchange(int fd, const std::string& request) {
+  if (fd < 0) {
+    return "";
+  }
+  size_t off = 0;
+  while (off < request.size()) {
+    ssize_t n = send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) {
+      break;
+    }
+    off += static_cast<size_t>(n);
+  }
+  std::string reply;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+    reply.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return reply;
+}
+
+std::string get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"; }
+
+// Runs `client` on a thread while the loop serves; returns what it got.
+std::string serve_while(TestLoop& loop, const std::function<std::string()>& client) {
+  std::atomic<bool> done{false};
+  std::string reply;
+  std::thread t([&] {
+    reply = client();
+    done = true;
+  });
+  bool finished = loop.run_until([&] { return done.load(); });
+  t.join();
+  CHECK(finished);
+  return reply;
+}
+
+std::string body_of(const std::string& reply) {
+  size_t at = reply.find("\r\n\r\n");
+  return at == std::string::npos ? "" : reply.substr(at + 4);
+}
+
+TEST_CASE("status server answers health, status, metrics over a unix socket", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("vigil.sock");
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    REQUIRE(server.listen("unix:" + sock).ok());
+    std::string r = serve_while(loop, [&] { return exchange(connect_unix(sock), get("/health")); });
+    CHECK(r.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    CHECK(body_of(r) == "ok\n");
+    r = serve_while(loop, [&] { return exchange(connect_unix(sock), get("/status")); });
+    CHECK(r.find("Content-Type: application/json") != std::string::npos);
+    auto j = nlohmann::json::parse(body_of(r), nullptr, false);
+    REQUIRE_FALSE(j.is_discarded());
+    CHECK(j["checks"][0]["name"] == "root");
+    r = serve_while(loop, [&] { return exchange(connect_unix(sock), get("/metrics")); });
+    CHECK(r.find("version=0.0.4") != std::string::npos);
+    CHECK(body_of(r).find(R"(vigil_build_info{version="9.9.9"} 1)") != std::string::npos);
+    r = serve_while(loop, [&] { return exchange(connect_unix(sock), get("/nope")); });
+    CHECK(r.rfind("HTTP/1.1 404", 0) == 0);
+    r = serve_while(loop, [&] {
+      return exchange(connect_unix(sock), "POST /status HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    });
+    CHECK(r.rfind("HTTP/1.1 405", 0) == 0);
+    server.close();
+    CHECK(access(sock.c_str(), F_OK) != 0);
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("status server replaces a socket file left by a dead agent", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("vigil.sock");
+  {
+    // A bound socket whose owner is gone: the file stays, nobody listens.
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    close(fd);
+    StatusServer server(loop.get(), small_snapshot);
+    REQUIRE(server.listen("unix:" + sock).ok());
+    std::string r = serve_while(loop, [&] { return exchange(connect_unix(sock), get("/health")); });
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("status server on TCP port 0 reports its port", "[status]") {
+  TestLoop loop;
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    REQUIRE(server.listen("127.0.0.1:0").ok());
+    int port = server.port();
+    REQUIRE(port > 0);
+    std::string r = serve_while(loop, [&] { return exchange(connect_tcp(port), get("/health")); });
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK_FALSE(server.listen("not-an-address").ok());
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("an oversized request head gets 431 and the connection closes", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("vigil.sock");
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    REQUIRE(server.listen("unix:" + sock).ok());
+    std::string r = serve_while(loop, [&] {
+      return exchange(connect_unix(sock), "GET / HTTP/1.1\r\nX-Big: " + std::string(9000, 'a'));
+    });
+    CHECK(r.rfind("HTTP/1.1 431", 0) == 0);
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("a silent client does not hold up the next one", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("vigil.sock");
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    REQUIRE(server.listen("unix:" + sock).ok());
+    std::string r = serve_while(loop, [&] {
+      int silent = connect_unix(sock);
+      int dribbler = connect_unix(sock);
+      send(dribbler, "GET /status HTTP/1.1\r\nX-A: b\r\n", 30, MSG_NOSIGNAL);
+      std::string reply = exchange(connect_unix(sock), get("/health"));
+      close(silent);
+      close(dribbler);
+      return reply;
+    });
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("connections are bounded and a new client is served once idle ones leave", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("vigil.sock");
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    REQUIRE(server.listen("unix:" + sock).ok());
+    std::vector<int> idle;
+    std::atomic<bool> opened{false};
+    std::thread opener([&] {
+      for (int i = 0; i < 70; ++i) {
+        int fd = connect_unix(sock);
+        if (fd >= 0) {
+          idle.push_back(fd);
+        }
+      }
+      opened = true;
+    });
+    REQUIRE(loop.run_until([&] { return opened.load(); }));
+    opener.join();
+    // Let the server accept (and refuse the excess of) every pending connection.
+    size_t closed_by_server = 0;
+    REQUIRE(loop.run_until([&] {
+      closed_by_server = 0;
+      for (int fd : idle) {
+        char c;
+        if (recv(fd, &c, 1, MSG_DONTWAIT) == 0) {
+          ++closed_by_server;
+        }
+      }
+      return closed_by_server >= 6;
+    }));
+    CHECK(closed_by_server == 6);  // 64 held, the rest closed at once
+    for (int fd : idle) {
+      close(fd);
+    }
+    std::string r = serve_while(loop, [&] { return exchange(connect_unix(sock), get("/health")); });
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+  }
+  CHECK(loop.close() == 0);
+}
+
+}  // namespace
+}  // namespace vigil
