@@ -46,7 +46,7 @@ std::string redact_url(const std::string& url) {
     return url;
   }
   size_t host_start = scheme + 3;
-  size_t path = url.find('/', host_start);
+  size_t path = url.find_first_of("/?#", host_start);
   size_t at = url.rfind('@', path == std::string::npos ? url.size() : path);
   if (at == std::string::npos || at < host_start) {
     return url;
@@ -206,7 +206,8 @@ void Output::reconfigure(OutputConfig config, std::unique_ptr<Sink> sink) {
   attempt_ = 0;
   split_limit_ = 0;
   retry_timer_.stop();
-  incident_keys_sent_.clear();
+  // incident_keys_sent_ stays: a receiver that holds an incident open must still
+  // get the rest of its life, whatever the new thresholds say.
   maybe_deliver();
 }
 
@@ -252,9 +253,8 @@ void Output::maybe_deliver() {
   std::weak_ptr<bool> alive = alive_;
   uint64_t gen = generation_;
   run_on_pool(
-      loop_, [spool, result, max_records, max_bytes] {
-        *result = spool->peek(max_records, max_bytes);
-      },
+      loop_,
+      [spool, result, max_records, max_bytes] { *result = spool->peek(max_records, max_bytes); },
       [this, alive, result, gen] {
         if (auto a = alive.lock(); !a || !*a || gen != generation_) {
           return;
@@ -316,8 +316,8 @@ void Output::on_outcome(std::vector<SpoolEntry> batch, SendOutcome outcome) {
         split_limit_ = batch.size() / 2;
         busy_ = false;
         ++failed_;
-        last_error_ = outcome.error + ": batch of " + std::to_string(batch.size()) +
-                      " split in two";
+        last_error_ =
+            outcome.error + ": batch of " + std::to_string(batch.size()) + " split in two";
         maybe_deliver();
         return;
       }
