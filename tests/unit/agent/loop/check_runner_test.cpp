@@ -199,7 +199,8 @@ TEST_CASE("check runner fails an async collection that never reports, and drops 
     auto started = std::chrono::steady_clock::now();
     runner.start(milliseconds(0));
     REQUIRE(loop.run_until([&] { return !results.all.empty(); }));
-    CHECK(std::chrono::steady_clock::now() - started >= milliseconds(100));
+    // libuv times from its cached millisecond clock, which may lag `started`.
+    CHECK(std::chrono::steady_clock::now() - started >= milliseconds(95));
     REQUIRE(results.all.size() == 1);
     CHECK_FALSE(results.all[0].ok);
     CHECK(results.all[0].error.find("timed out") != std::string::npos);
