@@ -46,7 +46,7 @@ std::string redact_url(const std::string& url) {
     return url;
   }
   size_t host_start = scheme + 3;
-  size_t path = url.find('/', host_start);
+  size_t path = url.find_first_of("/?#", host_start);
   size_t at = url.rfind('@', path == std::string::npos ? url.size() : path);
   if (at == std::string::npos || at < host_start) {
     return url;
@@ -206,7 +206,8 @@ void Output::reconfigure(OutputConfig config, std::unique_ptr<Sink> sink) {
   attempt_ = 0;
   split_limit_ = 0;
   retry_timer_.stop();
-  incident_keys_sent_.clear();
+  // incident_keys_sent_ stays: a receiver that holds an incident open must still
+  // get the rest of its life, whatever the new thresholds say.
   maybe_deliver();
 }
 

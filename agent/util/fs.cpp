@@ -54,11 +54,14 @@ Status write_file_atomic(const std::string& path, const std::string& contents) {
   if (fsync(fd) != 0) {
     Error e = make_error(errno_text("cannot fsync", tmp));
     close(fd);
+    unlink(tmp.c_str());
     return e;
   }
   close(fd);
   if (rename(tmp.c_str(), path.c_str()) != 0) {
-    return make_error(errno_text("cannot rename", tmp));
+    Error e = make_error(errno_text("cannot rename", tmp));
+    unlink(tmp.c_str());
+    return e;
   }
   int dfd = open(dirname_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {

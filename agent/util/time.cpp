@@ -50,13 +50,26 @@ bool parse_rfc3339(const std::string& text, SystemTime* out) {
              &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6) {
     return false;
   }
+  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60) {
+    return false;  // timegm() would quietly normalise them
+  }
   const char* rest = text.c_str() + n;
   if (*rest == '.') {
-    int m = 0;
-    if (sscanf(rest, ".%3d%n", &millis, &m) != 1) {
+    // A decimal fraction: `.5` is 500 ms; digits past the millisecond are cut.
+    ++rest;
+    int digits = 0;
+    for (; *rest >= '0' && *rest <= '9'; ++rest, ++digits) {
+      if (digits < 3) {
+        millis = millis * 10 + (*rest - '0');
+      }
+    }
+    if (digits == 0) {
       return false;
     }
-    rest += m;
+    for (; digits < 3; ++digits) {
+      millis *= 10;
+    }
   }
   if (*rest != 'Z' || rest[1] != '\0') {
     return false;

@@ -1,0 +1,295 @@
+#include "agent/loop/check_runner.h"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tests/unit/agent/services/uv_test_loop.h"
+
+namespace vigil {
+namespace {
+
+using std::chrono::milliseconds;
+
+Result<std::unique_ptr<Collector>> no_create(const PluginConfig&) { return make_error("not used"); }
+
+const Plugin kInlinePlugin{"test_inline", {}, {}, false, {}, {}, &no_create, nullptr};
+const Plugin kBlockingPlugin{"test_blocking", {}, {}, true, {}, {}, &no_create, nullptr};
+
+CheckConfig check(const std::string& name, const Plugin& plugin, milliseconds interval,
+                  milliseconds timeout) {
+  CheckConfig c;
+  c.name = name;
+  c.plugin = std::string(plugin.name);
+  c.plugin_def = &plugin;
+  c.interval = interval;
+  c.timeout = timeout;
+  return c;
+}
+
+struct Outcome {
+  bool ok = false;
+  double value = 0;
+  std::string error;
+  MonotonicTime scheduled{};
+};
+
+// Collects what a runner reports.
+struct Results {
+  std::vector<Outcome> all;
+  CheckRunner::ResultFn fn() {
+    return [this](Result<Sample> r, MonotonicTime scheduled) {
+      Outcome o;
+      o.ok = r.ok();
+      o.scheduled = scheduled;
+      if (r.ok()) {
+        const double* v = r.value().find("call");
+        o.value = v != nullptr ? *v : -1;
+      } else {
+        o.error = r.error();
+      }
+      all.push_back(std::move(o));
+    };
+  }
+  size_t failures() const {
+    size_t n = 0;
+    for (const Outcome& o : all) {
+      n += o.ok ? 0 : 1;
+    }
+    return n;
+  }
+};
+
+// Reports the number of the call as metric `call`, at once, on the loop thread.
+class CountingCollector : public Collector {
+ public:
+  Result<Sample> read(const CollectContext&) override {
+    Sample s;
+    s.set("call", ++calls);
+    return s;
+  }
+  int calls = 0;
+};
+
+class ThrowingCollector : public Collector {
+ public:
+  Result<Sample> read(const CollectContext&) override { throw std::runtime_error("boom"); }
+};
+
+// Keeps `done` and never calls it unless the test does.
+class SilentCollector : public Collector {
+ public:
+  void collect(const CollectContext&, CollectDone done) override {
+    ++calls;
+    pending = std::move(done);
+  }
+  int calls = 0;
+  CollectDone pending;
+};
+
+// A blocking read that waits on a gate the test opens, as a hung statvfs would
+// until its server comes back. The destructor opens it and waits for readers to
+// leave, so that a failed test does not leave a pool thread stuck.
+class Gate {
+ public:
+  ~Gate() {
+    open();
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return inside_ == 0; });
+  }
+  void open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void pass() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++inside_;
+    cv_.wait(lock, [this] { return open_; });
+    --inside_;
+    cv_.notify_all();
+  }
+  bool someone_waiting() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inside_ > 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  int inside_ = 0;
+};
+
+class BlockingCollector : public Collector {
+ public:
+  explicit BlockingCollector(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
+  Result<Sample> read(const CollectContext&) override {
+    int call = ++calls;
+    gate_->pass();
+    Sample s;
+    s.set("call", call);
+    return s;
+  }
+  std::atomic<int> calls{0};
+
+ private:
+  std::shared_ptr<Gate> gate_;
+};
+
+}  // namespace
+
+TEST_CASE("check runner reports an inline collector's result every interval", "[check_runner]") {
+  test::TestLoop loop;
+  auto collector = std::make_shared<CountingCollector>();
+  Results results;
+  {
+    CheckRunner runner(loop.get(), check("c", kInlinePlugin, milliseconds(100), milliseconds(100)),
+                       collector, CollectContext{}, results.fn());
+    runner.start(milliseconds(0));
+    REQUIRE(loop.run_until([&] { return results.all.size() >= 4; }));
+    runner.stop();
+  }
+  REQUIRE(results.all.size() >= 4);
+  for (size_t i = 0; i < results.all.size(); ++i) {
+    INFO("result " << i << ": " << results.all[i].error);
+    CHECK(results.all[i].ok);
+    CHECK(results.all[i].value == static_cast<double>(i + 1));
+    if (i > 0) {
+      // Runs are scheduled an interval apart (later, if the machine fell behind).
+      CHECK(results.all[i].scheduled - results.all[i - 1].scheduled >= milliseconds(100));
+    }
+  }
+  CHECK(collector->calls == static_cast<int>(results.all.size()));
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("check runner reports a collector that throws as a failed collection", "[check_runner]") {
+  const Plugin& plugin = GENERATE(std::cref(kInlinePlugin), std::cref(kBlockingPlugin));
+  INFO(plugin.name);
+  test::TestLoop loop;
+  Results results;
+  {
+    CheckRunner runner(loop.get(), check("c", plugin, milliseconds(100), milliseconds(1000)),
+                       std::make_shared<ThrowingCollector>(), CollectContext{}, results.fn());
+    runner.start(milliseconds(0));
+    REQUIRE(loop.run_until([&] { return results.all.size() >= 2; }));
+  }
+  for (const Outcome& o : results.all) {
+    CHECK_FALSE(o.ok);
+    CHECK(o.error.find("boom") != std::string::npos);
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("check runner fails an async collection that never reports, and drops its late result",
+          "[check_runner]") {
+  test::TestLoop loop;
+  auto collector = std::make_shared<SilentCollector>();
+  Results results;
+  {
+    CheckRunner runner(loop.get(), check("c", kInlinePlugin, milliseconds(300), milliseconds(100)),
+                       collector, CollectContext{}, results.fn());
+    auto started = std::chrono::steady_clock::now();
+    runner.start(milliseconds(0));
+    REQUIRE(loop.run_until([&] { return !results.all.empty(); }));
+    // libuv times from its cached millisecond clock, which may lag `started`.
+    CHECK(std::chrono::steady_clock::now() - started >= milliseconds(95));
+    REQUIRE(results.all.size() == 1);
+    CHECK_FALSE(results.all[0].ok);
+    CHECK(results.all[0].error.find("timed out") != std::string::npos);
+
+    // The forgotten call answers late: nothing is reported for it.
+    REQUIRE(collector->pending);
+    CollectDone late = std::move(collector->pending);
+    collector->pending = nullptr;
+    Sample s;
+    s.set("call", 1);
+    late(s);
+    CHECK(results.all.size() == 1);
+
+    // The next run is a new call, and its answer is reported.
+    REQUIRE(loop.run_until([&] { return collector->calls >= 2 && collector->pending; }));
+    Sample s2;
+    s2.set("call", 2);
+    std::exchange(collector->pending, nullptr)(s2);
+    REQUIRE(results.all.size() == 2);
+    CHECK(results.all[1].ok);
+    CHECK(results.all[1].value == 2);
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("check runner skips runs while a blocking call is stuck, counting each as a failure",
+          "[check_runner]") {
+  test::TestLoop loop;
+  auto gate = std::make_shared<Gate>();
+  auto stuck = std::make_shared<BlockingCollector>(gate);
+  auto other = std::make_shared<CountingCollector>();
+  Results stuck_results, other_results;
+  {
+    CheckRunner runner(loop.get(),
+                       check("nfs", kBlockingPlugin, milliseconds(200), milliseconds(100)), stuck,
+                       CollectContext{}, stuck_results.fn());
+    CheckRunner neighbour(loop.get(),
+                          check("cpu", kInlinePlugin, milliseconds(100), milliseconds(100)), other,
+                          CollectContext{}, other_results.fn());
+    runner.start(milliseconds(0));
+    neighbour.start(milliseconds(0));
+
+    // The first call times out, then three runs fall due while it hangs.
+    REQUIRE(loop.run_until([&] { return stuck_results.all.size() >= 4; }));
+    CHECK(stuck_results.failures() == stuck_results.all.size());
+    CHECK(stuck_results.all[0].error.find("timed out") != std::string::npos);
+    for (size_t i = 1; i < stuck_results.all.size(); ++i) {
+      CHECK(stuck_results.all[i].error.find("skipped") != std::string::npos);
+      CHECK(stuck_results.all[i].scheduled > stuck_results.all[i - 1].scheduled);
+    }
+    CHECK(stuck->calls == 1);  // no second call while the first one hangs
+    CHECK(gate->someone_waiting());
+    // The other check kept its schedule meanwhile (over 600 ms at 100 ms), each
+    // run a success.
+    CHECK(other_results.all.size() >= 4);
+    CHECK(other_results.failures() == 0);
+
+    // Released, the stuck call returns; its late result is dropped, and the next
+    // run is a fresh call that succeeds.
+    size_t before = stuck_results.all.size();
+    gate->open();
+    REQUIRE(
+        loop.run_until([&] { return !stuck_results.all.empty() && stuck_results.all.back().ok; }));
+    CHECK(stuck->calls == 2);
+    for (size_t i = before; i < stuck_results.all.size(); ++i) {
+      CHECK(stuck_results.all[i].value != 1);  // never the timed-out call's reading
+    }
+    CHECK(stuck_results.all.back().value == 2);
+    runner.stop();
+    neighbour.stop();
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("check runner reports nothing after stop", "[check_runner]") {
+  test::TestLoop loop;
+  auto collector = std::make_shared<CountingCollector>();
+  Results results;
+  {
+    CheckRunner runner(loop.get(), check("c", kInlinePlugin, milliseconds(50), milliseconds(50)),
+                       collector, CollectContext{}, results.fn());
+    runner.start(milliseconds(0));
+    REQUIRE(loop.run_until([&] { return results.all.size() >= 1; }));
+    runner.stop();
+    size_t n = results.all.size();
+    // Several intervals pass; the deadline ends the wait.
+    CHECK_FALSE(loop.run_until([&] { return results.all.size() > n; }, milliseconds(300)));
+  }
+  CHECK(loop.close() == 0);
+}
+
+}  // namespace vigil

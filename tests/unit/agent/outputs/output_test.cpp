@@ -1,0 +1,563 @@
+#include "agent/outputs/output.h"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "agent/util/fs.h"
+#include "agent/util/uuid.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/agent/services/uv_test_loop.h"
+
+namespace vigil {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+// What the endpoint saw and how it answers. The test owns it; the sink (owned by
+// the Output) only points at it.
+struct Endpoint {
+  struct Batch {
+    std::vector<std::string> ids;
+    std::vector<std::string> payloads;
+    MonotonicTime at;
+  };
+  std::vector<Batch> batches;
+  std::vector<MonotonicTime> answered;
+  std::deque<SendOutcome> script;  // answers in turn; then `otherwise`
+  SendOutcome otherwise;           // kAck by default
+  std::function<void(const std::vector<SpoolEntry>&)> on_send;
+
+  std::vector<std::string> all_ids() const {
+    std::vector<std::string> out;
+    for (const Batch& b : batches) {
+      out.insert(out.end(), b.ids.begin(), b.ids.end());
+    }
+    return out;
+  }
+};
+
+// A Sink that answers from the script on a later loop turn, as a real request does.
+class ScriptedSink : public Sink {
+ public:
+  ScriptedSink(uv_loop_t* loop, Endpoint* endpoint)
+      : endpoint_(endpoint), timer_(loop, [this] { answer(); }) {}
+
+  void send(const std::vector<SpoolEntry>& batch, std::function<void(SendOutcome)> done) override {
+    Endpoint::Batch b;
+    for (const SpoolEntry& e : batch) {
+      b.ids.push_back(e.id);
+      b.payloads.push_back(e.payload);
+    }
+    b.at = std::chrono::steady_clock::now();
+    endpoint_->batches.push_back(std::move(b));
+    if (endpoint_->on_send) {
+      endpoint_->on_send(batch);
+    }
+    if (endpoint_->script.empty()) {
+      outcome_ = endpoint_->otherwise;
+    } else {
+      outcome_ = endpoint_->script.front();
+      endpoint_->script.pop_front();
+    }
+    done_ = std::move(done);
+    timer_.start(milliseconds(0));
+  }
+  void abort() override {
+    timer_.stop();
+    done_ = nullptr;
+  }
+
+ private:
+  void answer() {
+    if (!done_) {
+      return;
+    }
+    endpoint_->answered.push_back(std::chrono::steady_clock::now());
+    std::exchange(done_, nullptr)(outcome_);
+  }
+
+  Endpoint* endpoint_;
+  Timer timer_;
+  SendOutcome outcome_;
+  std::function<void(SendOutcome)> done_;
+};
+
+SendOutcome outcome(SendOutcome::Kind kind, long status, std::string reply = "",
+                    std::optional<Duration> retry_after = std::nullopt) {
+  SendOutcome o;
+  o.kind = kind;
+  o.status = status;
+  o.error = "HTTP " + std::to_string(status);
+  o.reply = std::move(reply);
+  o.retry_after = retry_after;
+  return o;
+}
+
+OutputConfig base_config() {
+  OutputConfig c;
+  c.name = "main";
+  c.url = "http://127.0.0.1:9/ingest";
+  c.flush_interval = milliseconds(50);
+  c.retry_max = milliseconds(100);
+  c.spool_max = 1u << 20;
+  return c;
+}
+
+Record event(int n, size_t pad = 0) {
+  Record r;
+  r.kind = RecordKind::kEvent;
+  r.id = uuid_v7(std::chrono::system_clock::now());
+  r.json = json{{"kind", "event"}, {"id", r.id}, {"n", n}, {"pad", std::string(pad, 'p')}}.dump();
+  return r;
+}
+
+Record incident(const std::string& key, CheckState severity, int level, bool resolved) {
+  Record r;
+  r.kind = RecordKind::kIncident;
+  r.id = uuid_v7(std::chrono::system_clock::now());
+  r.json = json{{"kind", "incident"}, {"id", r.id}, {"key", key}}.dump();
+  r.key = key;
+  r.severity = severity;
+  r.escalation_level = level;
+  r.resolved = resolved;
+  return r;
+}
+
+Record of_kind(RecordKind kind) {
+  Record r = event(0);
+  r.kind = kind;
+  return r;
+}
+
+// One output over a real spool in a temp folder, on a real loop.
+class Fixture {
+ public:
+  explicit Fixture(OutputConfig config) {
+    output = std::make_unique<Output>(loop.get(), std::move(config), dir.path(),
+                                      std::make_unique<ScriptedSink>(loop.get(), &endpoint),
+                                      [this](const std::string& e) { fatal = e; });
+    output->set_on_durable([this] { ++durable_calls; });
+  }
+  ~Fixture() { finish(); }
+
+  // Destroys the output and closes the loop: 0 when every handle was closed.
+  int finish() {
+    if (closed_) {
+      return 0;
+    }
+    closed_ = true;
+    output.reset();
+    return loop.close();
+  }
+  bool run_until(const std::function<bool()>& done) { return loop.run_until(done); }
+  std::string spool_dir() const { return dir.path() + "/spool/main"; }
+  std::string dead_dir() const { return dir.path() + "/dead/main"; }
+
+  test::TempDir dir;
+  test::TestLoop loop;
+  Endpoint endpoint;
+  std::string fatal;
+  int durable_calls = 0;
+  std::unique_ptr<Output> output;
+
+ private:
+  bool closed_ = false;
+};
+
+std::string segment_bytes(const std::string& dir) {
+  std::string out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".seg") {
+      out += read_file(e.path().string()).value();
+    }
+  }
+  return out;
+}
+
+std::vector<fs::path> files_in(const std::string& dir) {
+  std::vector<fs::path> out;
+  if (fs::exists(dir)) {
+    for (const auto& e : fs::directory_iterator(dir)) {
+      out.push_back(e.path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> ids_of(const std::vector<Record>& records, size_t from, size_t n) {
+  std::vector<std::string> out;
+  for (size_t i = from; i < from + n; ++i) {
+    out.push_back(records[i].id);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("output delivers durable records in order and acknowledges them", "[output]") {
+  OutputConfig c = base_config();
+  c.batch_max = 3;
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  // The endpoint only ever sees records the spool holds durably.
+  int not_durable = 0;
+  f.endpoint.on_send = [&](const std::vector<SpoolEntry>& batch) {
+    if (f.output->status().spool_records < batch.size()) {
+      ++not_durable;
+    }
+    std::string on_disk = segment_bytes(f.spool_dir());
+    for (const SpoolEntry& e : batch) {
+      if (on_disk.find(e.payload) == std::string::npos) {
+        ++not_durable;
+      }
+    }
+  };
+  std::vector<Record> records;
+  for (int i = 0; i < 10; ++i) {
+    records.push_back(event(i));
+    REQUIRE(f.output->accepts(records.back()));
+    f.output->enqueue(records.back());
+  }
+  CHECK(f.output->pending() == 10);
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 10 && f.output->drained(); }));
+  CHECK(not_durable == 0);
+  CHECK(f.endpoint.all_ids() == ids_of(records, 0, 10));
+  for (const auto& b : f.endpoint.batches) {
+    CHECK(b.ids.size() <= 3);
+  }
+  CHECK(f.endpoint.batches[0].payloads[0] == records[0].json);
+  CHECK(f.durable_calls >= 1);
+  CHECK(f.output->pending() == 0);
+  OutputStatus s = f.output->status();
+  CHECK(s.sent == 10);
+  CHECK(s.failed == 0);
+  CHECK(s.spool_records == 0);
+  CHECK(s.last_success.has_value());
+  CHECK(s.last_error.empty());
+  CHECK(f.fatal.empty());
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("output retries a batch with the same ids after a backoff", "[output]") {
+  OutputConfig c = base_config();
+  c.flush_interval = milliseconds(300);  // both records are spooled before the first send
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  f.endpoint.script = {outcome(SendOutcome::Kind::kRetry, 503)};
+  std::vector<Record> records = {event(1), event(2)};
+  for (const Record& r : records) {
+    f.output->enqueue(r);
+  }
+  REQUIRE(f.run_until([&] { return f.output->status().failed == 1; }));
+  // While it waits, the batch stays spooled.
+  CHECK(f.output->status().spool_records == 2);
+  CHECK(f.output->status().last_error == "HTTP 503");
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 2 && f.output->drained(); }));
+  REQUIRE(f.endpoint.batches.size() == 2);
+  size_t first = f.endpoint.batches[0].ids.size();
+  CHECK(first == 2);
+  CHECK(f.endpoint.batches[1].ids == f.endpoint.batches[0].ids);
+  // Backoff: half to all of the first step (retry_max caps it at 100 ms).
+  CHECK(f.endpoint.batches[1].at - f.endpoint.answered[0] >= milliseconds(45));
+  OutputStatus s = f.output->status();
+  CHECK(s.sent == 2);
+  CHECK(s.failed == 1);
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("output honours Retry-After beyond its own backoff", "[output]") {
+  Fixture f(base_config());  // retry_max 100 ms: without Retry-After it would retry sooner
+  REQUIRE(f.output->open().ok());
+  f.endpoint.script = {outcome(SendOutcome::Kind::kRetry, 429, "", milliseconds(300))};
+  f.output->enqueue(event(1));
+  REQUIRE(f.run_until([&] { return f.output->drained() && f.endpoint.batches.size() >= 2; }));
+  REQUIRE(f.endpoint.batches.size() == 2);
+  // The retry timer starts from the loop's cached millisecond clock, which may
+  // lag the moment the answer was seen by up to a couple of milliseconds.
+  CHECK(f.endpoint.batches[1].at - f.endpoint.answered[0] >= milliseconds(297));
+  CHECK(f.endpoint.batches[1].ids == f.endpoint.batches[0].ids);
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("output splits a batch refused with 413 and sends the first half first", "[output]") {
+  OutputConfig c = base_config();
+  c.batch_max = 4;
+  c.flush_interval = milliseconds(1000);  // all four are spooled before the first send
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  f.endpoint.script = {outcome(SendOutcome::Kind::kSplit, 413)};
+  std::vector<Record> records;
+  for (int i = 0; i < 4; ++i) {
+    records.push_back(event(i));
+    f.output->enqueue(records.back());
+  }
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 4 && f.output->drained(); }));
+  REQUIRE(f.endpoint.batches.size() == 3);
+  CHECK(f.endpoint.batches[0].ids == ids_of(records, 0, 4));
+  CHECK(f.endpoint.batches[1].ids == ids_of(records, 0, 2));
+  CHECK(f.endpoint.batches[2].ids == ids_of(records, 2, 2));
+  OutputStatus s = f.output->status();
+  CHECK(s.sent == 4);
+  CHECK(s.failed == 1);
+  CHECK(s.dead_lettered == 0);
+  CHECK(files_in(f.dead_dir()).empty());
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("output moves a single record still refused with 413 to dead letters", "[output]") {
+  Fixture f(base_config());
+  REQUIRE(f.output->open().ok());
+  f.endpoint.script = {outcome(SendOutcome::Kind::kSplit, 413, "too large")};
+  Record r = event(1);
+  f.output->enqueue(r);
+  REQUIRE(
+      f.run_until([&] { return f.output->status().dead_lettered == 1 && f.output->drained(); }));
+  auto files = files_in(f.dead_dir());
+  REQUIRE(files.size() == 1);
+  json j = json::parse(read_file(files[0].string()).value(), nullptr, false);
+  REQUIRE(j.is_object());
+  CHECK(j["status"] == 413);
+  CHECK(j["records"] == json::array({json::parse(r.json)}));
+  CHECK(f.endpoint.batches.size() == 1);
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("output writes a refused batch to dead letters and delivers later records", "[output]") {
+  Fixture f(base_config());
+  REQUIRE(f.output->open().ok());
+  std::string reply = "invalid field: " + std::string(5000, 'x');
+  f.endpoint.script = {outcome(SendOutcome::Kind::kDeadLetter, 400, reply)};
+  Record a = event(1);
+  std::string before = format_compact_utc(std::chrono::system_clock::now());
+  f.output->enqueue(a);
+  REQUIRE(f.run_until([&] { return f.output->status().dead_lettered == 1; }));
+  std::string after = format_compact_utc(std::chrono::system_clock::now());
+
+  Record b = event(2);
+  f.output->enqueue(b);
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 1 && f.output->drained(); }));
+  CHECK(f.endpoint.batches.back().ids == std::vector<std::string>{b.id});
+
+  auto files = files_in(f.dead_dir());
+  REQUIRE(files.size() == 1);
+  std::string name = files[0].filename().string();
+  std::smatch m;
+  REQUIRE(std::regex_match(name, m, std::regex(R"((\d{8}T\d{6}\.\d{3}Z)-(.+)\.json)")));
+  CHECK(m[1].str() >= before);
+  CHECK(m[1].str() <= after);
+  CHECK(m[2].str() == a.id);
+  json j = json::parse(read_file(files[0].string()).value(), nullptr, false);
+  REQUIRE(j.is_object());
+  CHECK(j["status"] == 400);
+  CHECK(j["reply"] == reply.substr(0, 4096));
+  CHECK(j["records"] == json::array({json::parse(a.json)}));
+
+  OutputStatus s = f.output->status();
+  CHECK(s.dead_lettered == 1);
+  CHECK(s.sent == 1);
+  CHECK(s.failed == 1);
+  CHECK(s.dropped == 0);
+  CHECK(s.last_error == "HTTP 400");
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("output caps its dead letters at spool_max and counts removed records as dropped",
+          "[output]") {
+  OutputConfig c = base_config();
+  c.spool_max = 4096;
+  c.batch_max = 1;
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  f.endpoint.otherwise = outcome(SendOutcome::Kind::kDeadLetter, 422, "no");
+  std::vector<Record> records;
+  // One record at a time, so the small spool itself never has to drop any.
+  for (int i = 0; i < 4; ++i) {
+    records.push_back(event(i, 1500));
+    f.output->enqueue(records.back());
+    REQUIRE(f.run_until([&] {
+      return f.output->status().dead_lettered == static_cast<uint64_t>(i + 1) &&
+             f.output->drained();
+    }));
+  }
+  auto files = files_in(f.dead_dir());
+  uint64_t total = 0;
+  for (const auto& p : files) {
+    total += fs::file_size(p);
+  }
+  CHECK(total <= 4096);
+  // Each file is a little over 1.5 KiB: the newest two remain.
+  REQUIRE(files.size() == 2);
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string name = files[i].filename().string();
+    CHECK(name.find(records[2 + i].id) != std::string::npos);
+  }
+  OutputStatus s = f.output->status();
+  CHECK(s.dead_lettered == 4);
+  CHECK(s.dropped == 2);
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("output routing follows send, min_severity, min_level and format", "[output]") {
+  OutputConfig c = base_config();
+  SECTION("send lists the kinds taken") {
+    c.send_event = false;
+    c.send_problem = false;
+    Fixture f(c);
+    CHECK_FALSE(f.output->accepts(of_kind(RecordKind::kEvent)));
+    CHECK_FALSE(f.output->accepts(of_kind(RecordKind::kProblem)));
+    CHECK(f.output->accepts(of_kind(RecordKind::kHeartbeat)));
+    CHECK(f.output->accepts(incident("h/a", CheckState::kWarning, 0, false)));
+    CHECK(f.finish() == 0);
+  }
+  SECTION("an output without incidents takes none") {
+    c.send_incident = false;
+    Fixture f(c);
+    CHECK(f.output->accepts(of_kind(RecordKind::kEvent)));
+    CHECK_FALSE(f.output->accepts(incident("h/a", CheckState::kCritical, 3, false)));
+    CHECK(f.finish() == 0);
+  }
+  SECTION("min_severity, with unknown ranking as warning") {
+    c.min_severity = CheckState::kCritical;
+    Fixture f(c);
+    CHECK_FALSE(f.output->accepts(incident("h/w", CheckState::kWarning, 0, false)));
+    CHECK_FALSE(f.output->accepts(incident("h/u", CheckState::kUnknown, 0, false)));
+    CHECK_FALSE(f.output->accepts(incident("h/w", CheckState::kWarning, 0, true)));
+    // Events are not filtered by severity.
+    CHECK(f.output->accepts(of_kind(RecordKind::kEvent)));
+    // Once an incident reached the output, it follows it down to its resolve.
+    CHECK(f.output->accepts(incident("h/c", CheckState::kCritical, 0, false)));
+    CHECK(f.output->accepts(incident("h/c", CheckState::kWarning, 0, false)));
+    CHECK(f.output->accepts(incident("h/c", CheckState::kWarning, 0, true)));
+    // A new incident of that key starts afresh.
+    CHECK_FALSE(f.output->accepts(incident("h/c", CheckState::kWarning, 0, false)));
+    CHECK(f.finish() == 0);
+  }
+  SECTION("the default min_severity takes unknown") {
+    Fixture f(c);
+    CHECK(f.output->accepts(incident("h/u", CheckState::kUnknown, 0, false)));
+    CHECK(f.output->accepts(incident("h/w", CheckState::kWarning, 0, false)));
+    CHECK(f.finish() == 0);
+  }
+  SECTION("min_level takes an incident from the level reached to its resolve") {
+    c.min_level = 1;
+    Fixture f(c);
+    CHECK_FALSE(f.output->accepts(incident("h/a", CheckState::kCritical, 0, false)));
+    CHECK_FALSE(f.output->accepts(incident("h/a", CheckState::kWarning, 0, false)));
+    CHECK(f.output->accepts(incident("h/a", CheckState::kWarning, 1, false)));
+    CHECK(f.output->accepts(incident("h/a", CheckState::kCritical, 1, false)));
+    CHECK(f.output->accepts(incident("h/a", CheckState::kOk, 1, true)));
+    CHECK_FALSE(f.output->accepts(incident("h/a", CheckState::kCritical, 0, false)));
+    // An incident resolved before reaching the level never reaches the output.
+    CHECK_FALSE(f.output->accepts(incident("h/b", CheckState::kCritical, 0, true)));
+    CHECK(f.finish() == 0);
+  }
+  SECTION("pagerduty and alertmanager take incidents only, whatever send says") {
+    c.format = GENERATE(OutputFormat::kPagerDuty, OutputFormat::kAlertmanager);
+    c.send_incident = false;
+    Fixture f(c);
+    CHECK_FALSE(f.output->accepts(of_kind(RecordKind::kEvent)));
+    CHECK_FALSE(f.output->accepts(of_kind(RecordKind::kProblem)));
+    CHECK_FALSE(f.output->accepts(of_kind(RecordKind::kHeartbeat)));
+    CHECK(f.output->accepts(incident("h/a", CheckState::kWarning, 0, false)));
+    CHECK(f.finish() == 0);
+  }
+}
+
+TEST_CASE("output keeps following an incident across a reconfigure", "[output]") {
+  OutputConfig c = base_config();
+  c.min_severity = CheckState::kCritical;
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  CHECK(f.output->accepts(incident("h/c", CheckState::kCritical, 0, false)));
+  f.output->reconfigure(c, std::make_unique<ScriptedSink>(f.loop.get(), &f.endpoint));
+  // The receiver holds this incident open: it must see the rest of its life.
+  CHECK(f.output->accepts(incident("h/c", CheckState::kWarning, 0, false)));
+  CHECK(f.output->accepts(incident("h/c", CheckState::kWarning, 0, true)));
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("output status counts failures and shows the spool while the endpoint is down",
+          "[output]") {
+  OutputConfig c = base_config();
+  c.url = "https://alice:s3cret@example.com:8443/v1/ingest";
+  c.format = OutputFormat::kVigil;
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  f.endpoint.otherwise = outcome(SendOutcome::Kind::kRetry, 503);
+  for (int i = 0; i < 3; ++i) {
+    f.output->enqueue(event(i));
+  }
+  REQUIRE(f.run_until([&] { return f.output->status().failed >= 2; }));
+  OutputStatus s = f.output->status();
+  CHECK(s.name == "main");
+  CHECK(s.url == "https://example.com:8443/v1/ingest");
+  CHECK(s.format == "vigil");
+  CHECK(s.spool_records == 3);
+  CHECK(s.spool_bytes > 0);
+  CHECK(s.sent == 0);
+  CHECK(s.dropped == 0);
+  CHECK(s.last_error == "HTTP 503");
+  CHECK_FALSE(s.last_success.has_value());
+  CHECK_FALSE(f.output->drained());
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("output status never shows credentials of its url", "[output]") {
+  auto [url, shown] = GENERATE(table<std::string, std::string>({
+      {"https://alice:s3cret@example.com/x", "https://example.com/x"},
+      {"http://token@10.0.0.1:8080", "http://10.0.0.1:8080"},
+      {"https://u:p@host?next=/a", "https://host?next=/a"},
+      {"https://host/path@v2", "https://host/path@v2"},
+      {"https://host?to=a@b", "https://host?to=a@b"},
+      {"stdout", "stdout"},
+      {"file:/var/log/vigil.jsonl", "file:/var/log/vigil.jsonl"},
+  }));
+  OutputConfig c = base_config();
+  c.url = url;
+  Fixture f(c);
+  CHECK(f.output->status().url == shown);
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("output reopens its spool and sends what an earlier run left", "[output]") {
+  test::TempDir shared;
+  std::vector<Record> records = {event(1), event(2)};
+  {
+    test::TestLoop loop;
+    Endpoint endpoint;
+    endpoint.otherwise = outcome(SendOutcome::Kind::kRetry, 503);
+    {
+      Output out(loop.get(), base_config(), shared.path(),
+                 std::make_unique<ScriptedSink>(loop.get(), &endpoint), [](const std::string&) {});
+      REQUIRE(out.open().ok());
+      for (const Record& r : records) {
+        out.enqueue(r);
+      }
+      REQUIRE(loop.run_until([&] { return out.status().failed >= 1; }));
+      out.stop();
+    }
+    CHECK(loop.close() == 0);
+  }
+  test::TestLoop loop;
+  Endpoint endpoint;
+  {
+    Output out(loop.get(), base_config(), shared.path(),
+               std::make_unique<ScriptedSink>(loop.get(), &endpoint), [](const std::string&) {});
+    REQUIRE(out.open().ok());
+    REQUIRE(loop.run_until([&] { return out.drained() && !endpoint.batches.empty(); }));
+    CHECK(endpoint.all_ids() == ids_of(records, 0, 2));
+  }
+  CHECK(loop.close() == 0);
+}
+
+}  // namespace vigil
