@@ -43,7 +43,8 @@ template <typename F>
 int timed_sync(F call, int fd, std::atomic<uint64_t>& counter) {
   auto t0 = std::chrono::steady_clock::now();
   int rc = call(fd);
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
+  auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
   counter.fetch_add(1);
   g_sync_ns.fetch_add(static_cast<uint64_t>(ns.count()));
   return rc;

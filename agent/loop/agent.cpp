@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,11 +49,12 @@ Agent::Agent(uv_loop_t* loop, Config config)
       self_timer_(loop, [this] { evaluate_self(); }),
       heartbeat_timer_(loop, [this] { emit_heartbeat(); }),
       incident_timer_(loop, [this] { on_incident_tick(); }),
-      save_timer_(loop, [this] {
-        if (state_dirty_) {
-          save_state_now();
-        }
-      }),
+      save_timer_(loop,
+                  [this] {
+                    if (state_dirty_) {
+                      save_state_now();
+                    }
+                  }),
       shutdown_timer_(loop, [this] { finish(0); }) {
   self_.config.name = "vigil";
   self_.config.plugin = "vigil";
@@ -87,9 +87,15 @@ Status Agent::lock_state_dir() {
   if (lock_fd_ < 0) {
     return make_error("cannot open " + lock + ": " + strerror(errno));
   }
-  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return make_error("another vigil is running with state_dir " + config_.agent.state_dir +
-                      " (" + lock + " is locked)");
+  // A POSIX record lock, not flock(): a child forked for an exec check shares
+  // flock()'s lock until it execs, so after a kill -9 the next start could find
+  // the state_dir still locked. fcntl() locks belong to this process alone.
+  struct flock whole {};
+  whole.l_type = F_WRLCK;
+  whole.l_whence = SEEK_SET;
+  if (fcntl(lock_fd_, F_SETLK, &whole) != 0) {
+    return make_error("another vigil is running with state_dir " + config_.agent.state_dir + " (" +
+                      lock + " is locked)");
   }
   return {};
 }
@@ -188,8 +194,7 @@ void Agent::load_saved_state() {
   }
   AgentState& s = *loaded.value();
   SystemTime now = clock_.wall();
-  Duration downtime = std::max(
-      Duration(0), std::chrono::duration_cast<Duration>(now - s.saved_at));
+  Duration downtime = std::max(Duration(0), std::chrono::duration_cast<Duration>(now - s.saved_at));
   if (!s.incidents.empty()) {
     if (Status st = incidents_.load(s.incidents, downtime); !st.ok()) {
       ++state_corrupt_;
@@ -454,7 +459,8 @@ void Agent::save_state_now() {
   s.saved_at = clock_.wall();
   for (const auto& c : checks_) {
     if (c->state) {
-      s.checks[c->config.name] = SavedCheck{c->config.plugin, *c->state, c->since.value_or(s.saved_at)};
+      s.checks[c->config.name] =
+          SavedCheck{c->config.plugin, *c->state, c->since.value_or(s.saved_at)};
     }
   }
   // Checks that are disabled or not started keep their saved state.
@@ -494,7 +500,9 @@ void Agent::emit_heartbeat() {
   }
   f.loss = loss();
   SystemTime now = clock_.wall();
-  emit({make_heartbeat_record(f, uuid_v7(now), now)}, false);
+  // Saved with the state like any record: once one output has it durable (a
+  // file: output may write it at once), a kill -9 must not lose it for another.
+  emit({make_heartbeat_record(f, uuid_v7(now), now)}, true);
 }
 
 void Agent::on_incident_tick() {
@@ -565,8 +573,7 @@ StatusSnapshot Agent::snapshot() const {
   s.host = config_.agent.hostname;
   s.version = VIGIL_VERSION;
   s.instance = instance_;
-  s.uptime_seconds =
-      to_seconds(std::chrono::duration_cast<Duration>(loop_now(loop_) - started_));
+  s.uptime_seconds = to_seconds(std::chrono::duration_cast<Duration>(loop_now(loop_) - started_));
   auto add = [&](const CheckSlot& c) {
     CheckStatus cs;
     cs.name = c.config.name;
