@@ -49,12 +49,11 @@ Agent::Agent(uv_loop_t* loop, Config config)
       self_timer_(loop, [this] { evaluate_self(); }),
       heartbeat_timer_(loop, [this] { emit_heartbeat(); }),
       incident_timer_(loop, [this] { on_incident_tick(); }),
-      save_timer_(loop,
-                  [this] {
-                    if (state_dirty_) {
-                      save_state_now();
-                    }
-                  }),
+      save_timer_(loop, [this] {
+        if (state_dirty_) {
+          save_state_now();
+        }
+      }),
       shutdown_timer_(loop, [this] { finish(0); }) {
   self_.config.name = "vigil";
   self_.config.plugin = "vigil";
@@ -94,8 +93,8 @@ Status Agent::lock_state_dir() {
   whole.l_type = F_WRLCK;
   whole.l_whence = SEEK_SET;
   if (fcntl(lock_fd_, F_SETLK, &whole) != 0) {
-    return make_error("another vigil is running with state_dir " + config_.agent.state_dir + " (" +
-                      lock + " is locked)");
+    return make_error("another vigil is running with state_dir " + config_.agent.state_dir +
+                      " (" + lock + " is locked)");
   }
   return {};
 }
@@ -194,7 +193,8 @@ void Agent::load_saved_state() {
   }
   AgentState& s = *loaded.value();
   SystemTime now = clock_.wall();
-  Duration downtime = std::max(Duration(0), std::chrono::duration_cast<Duration>(now - s.saved_at));
+  Duration downtime = std::max(
+      Duration(0), std::chrono::duration_cast<Duration>(now - s.saved_at));
   if (!s.incidents.empty()) {
     if (Status st = incidents_.load(s.incidents, downtime); !st.ok()) {
       ++state_corrupt_;
@@ -459,8 +459,7 @@ void Agent::save_state_now() {
   s.saved_at = clock_.wall();
   for (const auto& c : checks_) {
     if (c->state) {
-      s.checks[c->config.name] =
-          SavedCheck{c->config.plugin, *c->state, c->since.value_or(s.saved_at)};
+      s.checks[c->config.name] = SavedCheck{c->config.plugin, *c->state, c->since.value_or(s.saved_at)};
     }
   }
   // Checks that are disabled or not started keep their saved state.
@@ -573,7 +572,8 @@ StatusSnapshot Agent::snapshot() const {
   s.host = config_.agent.hostname;
   s.version = VIGIL_VERSION;
   s.instance = instance_;
-  s.uptime_seconds = to_seconds(std::chrono::duration_cast<Duration>(loop_now(loop_) - started_));
+  s.uptime_seconds =
+      to_seconds(std::chrono::duration_cast<Duration>(loop_now(loop_) - started_));
   auto add = [&](const CheckSlot& c) {
     CheckStatus cs;
     cs.name = c.config.name;
