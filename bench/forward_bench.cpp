@@ -8,7 +8,9 @@
 // what piles up while an append runs). Prints one line of key=value figures: the
 // records, seconds, records/s, record bytes/s, the fdatasync and fsync calls per
 // second and the seconds spent in them (counted by wrapping the calls at link
-// time), and this process's CPU seconds.
+// time, on the pool's threads), the requests and the seconds from each send to
+// its reply, and this process's CPU seconds. The output keeps one batch in
+// flight: per batch, a peek, one request and one durable ack run in turn.
 #include <sys/resource.h>
 #include <unistd.h>
 #include <uv.h>
@@ -17,7 +19,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/outputs/http_client.h"
 #include "agent/outputs/http_sink.h"
@@ -75,6 +80,31 @@ vigil::Record make_record(size_t size) {
   return r;
 }
 
+// Forwards to the HttpSink and times each request, from send() to its outcome.
+class TimingSink final : public vigil::Sink {
+ public:
+  explicit TimingSink(std::unique_ptr<vigil::Sink> inner) : inner_(std::move(inner)) {}
+  size_t max_batch(size_t configured) const override { return inner_->max_batch(configured); }
+  void send(const std::vector<vigil::SpoolEntry>& batch,
+            std::function<void(vigil::SendOutcome)> done) override {
+    double t0 = now_seconds();
+    ++requests_;
+    records_ += batch.size();
+    inner_->send(batch, [this, t0, done = std::move(done)](vigil::SendOutcome outcome) {
+      seconds_ += now_seconds() - t0;
+      done(std::move(outcome));
+    });
+  }
+  void abort() override { inner_->abort(); }
+
+  uint64_t requests_ = 0;
+  uint64_t records_ = 0;
+  double seconds_ = 0;
+
+ private:
+  std::unique_ptr<vigil::Sink> inner_;
+};
+
 struct Bench {
   vigil::Output* output = nullptr;
   size_t count = 0;
@@ -117,7 +147,9 @@ int main(int argc, char** argv) {
   {
     vigil::HttpClient client(&loop);
     vigil::AgentInfo agent{"web-1", "bench", vigil::uuid_v4()};
-    auto sink = std::make_unique<vigil::HttpSink>(client, config, agent);
+    auto sink =
+        std::make_unique<TimingSink>(std::make_unique<vigil::HttpSink>(client, config, agent));
+    TimingSink* timing = sink.get();
     bool failed = false;
     vigil::Output output(&loop, config, state_dir, std::move(sink), [&](const std::string& m) {
       fprintf(stderr, "fatal: %s\n", m.c_str());
@@ -173,13 +205,15 @@ int main(int argc, char** argv) {
     double seconds = bench.finished - bench.started;
     printf(
         "records=%zu seconds=%.3f records_per_s=%.0f bytes_per_s=%.0f fdatasyncs=%llu "
-        "fsyncs=%llu syncs_per_s=%.0f sync_seconds=%.3f cpu_seconds=%.3f failed=%llu\n",
+        "fsyncs=%llu syncs_per_s=%.0f sync_seconds=%.3f requests=%llu request_seconds=%.3f "
+        "cpu_seconds=%.3f failed=%llu\n",
         bench.count, seconds, static_cast<double>(bench.count) / seconds,
         static_cast<double>(bench.bytes) / seconds,
         static_cast<unsigned long long>(g_fdatasyncs.load()),
         static_cast<unsigned long long>(g_fsyncs.load()),
         static_cast<double>(g_fdatasyncs.load() + g_fsyncs.load()) / seconds,
-        static_cast<double>(g_sync_ns.load()) / 1e9, cpu_seconds(),
+        static_cast<double>(g_sync_ns.load()) / 1e9,
+        static_cast<unsigned long long>(timing->requests_), timing->seconds_, cpu_seconds(),
         static_cast<unsigned long long>(st.failed));
   }
   uv_run(&loop, UV_RUN_DEFAULT);
