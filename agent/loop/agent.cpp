@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,9 +87,15 @@ Status Agent::lock_state_dir() {
   if (lock_fd_ < 0) {
     return make_error("cannot open " + lock + ": " + strerror(errno));
   }
-  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return make_error("another vigil is running with state_dir " + config_.agent.state_dir + " (" +
-                      lock + " is locked)");
+  // A POSIX record lock, not flock(): a child forked for an exec check shares
+  // flock()'s lock until it execs, so after a kill -9 the next start could find
+  // the state_dir still locked. fcntl() locks belong to this process alone.
+  struct flock whole {};
+  whole.l_type = F_WRLCK;
+  whole.l_whence = SEEK_SET;
+  if (fcntl(lock_fd_, F_SETLK, &whole) != 0) {
+    return make_error("another vigil is running with state_dir " + config_.agent.state_dir +
+                      " (" + lock + " is locked)");
   }
   return {};
 }
@@ -503,7 +508,9 @@ void Agent::emit_heartbeat() {
   }
   f.loss = loss();
   SystemTime now = clock_.wall();
-  emit({make_heartbeat_record(f, uuid_v7(now), now)}, false);
+  // Saved with the state like any record: once one output has it durable (a
+  // file: output may write it at once), a kill -9 must not lose it for another.
+  emit({make_heartbeat_record(f, uuid_v7(now), now)}, true);
 }
 
 void Agent::on_incident_tick() {
