@@ -108,7 +108,7 @@ Result<SpoolPosition> CursorFile::open(const std::string& path, SyncFn sync, boo
   return best;
 }
 
-Status CursorFile::store(SpoolPosition pos) {
+Status CursorFile::store(SpoolPosition pos, bool durable) {
   ++generation_;
   char slot[kSlotSize];
   encode_slot(slot, generation_, pos);
@@ -123,6 +123,9 @@ Status CursorFile::store(SpoolPosition pos) {
       return make_error("cannot write " + path_ + ": " + strerror(errno));
     }
     done += static_cast<size_t>(n);
+  }
+  if (!durable) {
+    return {};
   }
   int rc = sync_ ? sync_(fd_) : fdatasync(fd_);
   if (rc != 0) {

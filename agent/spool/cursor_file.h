@@ -42,7 +42,10 @@ class CursorFile {
   // set. `sync` replaces fdatasync() (tests inject failures); empty means fdatasync.
   Result<SpoolPosition> open(const std::string& path, SyncFn sync, bool* was_corrupt);
   // Writes `pos` to the next slot and waits until it is durable.
-  Status store(SpoolPosition pos);
+  // Writes the next slot; with `durable`, fdatasync()s it too. A slot written
+  // without a sync may be lost in a crash: the previous durable one is then
+  // used, and the records between the two are sent again (at-least-once).
+  Status store(SpoolPosition pos, bool durable = true);
 
  private:
   int fd_ = -1;

@@ -611,7 +611,10 @@ Status Spool::ack(size_t n) {
     ++head;
     cursor_ = {segs_[head].seq, kSegmentHeaderSize};
   }
-  Status stored = cursor_file_.store(cursor_);
+  // The cursor is synced only when segments are about to go: a cursor lost in a
+  // crash costs duplicates, a deleted segment the cursor does not cover would
+  // cost records. Skipping the sync on the other acks halves the time per batch.
+  Status stored = cursor_file_.store(cursor_, /*durable=*/head > 0);
   if (!stored.ok()) {
     return fail(stored.error_info());
   }
