@@ -17,14 +17,14 @@ size_t remove_nuls(char* p, size_t n) {
 
 }  // namespace
 
-void LineSplitter::emit(const char* p, size_t n, LineSink& sink) {
+void LineSplitter::emit(const char* p, size_t n, LineHandler& sink) {
   if (n > 0 && p[n - 1] == '\r') {
     --n;
   }
   sink.on_line(std::string_view(p, n));
 }
 
-void LineSplitter::feed(char* data, size_t n, LineSink& sink) {
+void LineSplitter::feed(char* data, size_t n, LineHandler& sink) {
   char* p = data;
   char* end = data + n;
   while (p < end) {
@@ -82,7 +82,7 @@ void LineSplitter::feed(char* data, size_t n, LineSink& sink) {
   }
 }
 
-void LineSplitter::flush(LineSink& sink) {
+void LineSplitter::flush(LineHandler& sink) {
   if (!carry_.empty()) {
     emit(carry_.data(), carry_.size(), sink);
   }

@@ -8,9 +8,9 @@
 namespace vigil {
 
 // Receives what a LineSplitter makes of a file's bytes.
-class LineSink {
+class LineHandler {
  public:
-  virtual ~LineSink() = default;
+  virtual ~LineHandler() = default;
   virtual void on_line(std::string_view line) = 0;
   // Bytes of over-long lines beyond max_line, dropped unread.
   virtual void on_skipped(uint64_t bytes) = 0;
@@ -36,9 +36,9 @@ class LineSplitter {
   explicit LineSplitter(size_t max_line) : max_line_(max_line) {}
 
   // Consumes the next bytes of the file; `data` is clobbered (NULs removed in place).
-  void feed(char* data, size_t n, LineSink& sink);
+  void feed(char* data, size_t n, LineHandler& sink);
   // The file is finished for good (a rotated file closed): a partial line counts.
-  void flush(LineSink& sink);
+  void flush(LineHandler& sink);
   // Forgets the partial line (the file was truncated) and returns its size: bytes
   // seen but never counted as a line.
   uint64_t reset();
@@ -50,7 +50,7 @@ class LineSplitter {
   size_t held_bytes() const { return carry_.size(); }
 
  private:
-  void emit(const char* p, size_t n, LineSink& sink);
+  void emit(const char* p, size_t n, LineHandler& sink);
 
   size_t max_line_;
   std::string carry_;  // the unfinished line, NULs removed, at most max_line_ bytes

@@ -49,7 +49,7 @@ struct LogOptions {
 //
 // All of it runs on the loop thread (may_block = false): every pass is bounded by
 // slice_bytes per file, and the files are local and regular.
-class LogCollector final : public Collector, private LineSink {
+class LogCollector final : public Collector, private LineHandler {
  public:
   LogCollector(LogOptions options, LineMatcher matcher);
   ~LogCollector() override;

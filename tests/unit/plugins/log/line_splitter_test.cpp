@@ -7,7 +7,7 @@
 namespace vigil {
 namespace {
 
-struct Collect : LineSink {
+struct Collect : LineHandler {
   std::vector<std::string> lines;
   uint64_t skipped = 0;
   void on_line(std::string_view line) override { lines.emplace_back(line); }
