@@ -168,6 +168,11 @@ Status Agent::open_outputs(const std::vector<OutputConfig>& outputs) {
       return s;
     }
     out->set_on_durable([this] { on_durable(); });
+    out->set_on_acked([this] {
+      if (stopping_) {
+        check_drained();
+      }
+    });
     out->set_state_provider([this] { return incidents_.open_incidents_json(); });
     outputs_.push_back(std::move(out));
   }

@@ -348,6 +348,9 @@ void Output::ack(size_t n, std::function<void()> then) {
         then();
         first_unsent_ = loop_now(loop_) - config_.flush_interval;  // the rest is overdue
         maybe_deliver();
+        if (on_acked_) {
+          on_acked_();
+        }
       });
 }
 

@@ -51,6 +51,8 @@ class Output {
   size_t pending() const { return pending_.size() + appending_; }
   // Called after each durable append (the agent clears its pending state then).
   void set_on_durable(std::function<void()> fn) { on_durable_ = std::move(fn); }
+  // Called after each batch leaves the spool (a stopping agent exits once all are).
+  void set_on_acked(std::function<void()> fn) { on_acked_ = std::move(fn); }
   // Alertmanager: where the current open incidents come from for re-sends.
   void set_state_provider(std::function<std::vector<std::string>()> fn);
 
@@ -93,6 +95,7 @@ class Output {
   Timer retry_timer_;
   Timer state_timer_;
   std::function<void()> on_durable_;
+  std::function<void()> on_acked_;
   std::function<std::vector<std::string>()> state_provider_;
   std::set<std::string> incident_keys_sent_;
   std::mt19937_64 rng_;
