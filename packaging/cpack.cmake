@@ -50,8 +50,10 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/vigil-agent/vigil")
+# dpkg-shlibdeps (dpkg-dev) and file work out the exact library versions.
 find_program(VIGIL_DPKG_SHLIBDEPS dpkg-shlibdeps)
-if(VIGIL_DPKG_SHLIBDEPS)
+find_program(VIGIL_FILE file)
+if(VIGIL_DPKG_SHLIBDEPS AND VIGIL_FILE)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
