@@ -73,7 +73,7 @@ class Package(unittest.TestCase):
         for p in ("/usr/bin/vigil", "/lib/systemd/system/vigil.service",
                   "/usr/lib/sysusers.d/vigil.conf", "/usr/lib/tmpfiles.d/vigil.conf",
                   "/etc/vigil/vigil.ini", "/etc/vigil/conf.d/", "/usr/share/doc/vigil/README.md",
-                  "/usr/share/doc/vigil/examples/sidecar.ini"):
+                  "/usr/share/doc/vigil/examples/sidecar.ini", "/usr/share/man/man1/vigil.1"):
             self.assertIn(p, paths)
         self.assertFalse([p for p in paths if p.startswith("/usr/local")], paths)
         self.assertFalse([p for p in paths if "testblock" in p], "the test-only plugin's sample")
