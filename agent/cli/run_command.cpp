@@ -55,9 +55,10 @@ class SignalWatch {
 }  // namespace
 
 int run_command(const std::string& config_path) {
+  log_init(LogLevel::kInfo);
   std::optional<Config> config = load_or_report(config_path);
   if (!config) {
-    fprintf(stderr, "vigil: the configuration has errors; not starting\n");
+    log_error("the configuration has errors; not starting");
     return 1;
   }
   log_init(parse_level(config->agent.log_level));

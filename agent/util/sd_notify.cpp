@@ -30,8 +30,10 @@ void sd_notify_send(const std::string& message) {
     return;
   }
   socklen_t alen = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
-  sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
-         alen);
+  // Never block the loop on a busy manager: a full queue loses this message,
+  // and the next watchdog ping or state change sends again.
+  sendto(fd, message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
+         reinterpret_cast<sockaddr*>(&addr), alen);
   close(fd);
 }
 
