@@ -83,9 +83,15 @@ TEST_CASE("spawner reports a command that cannot start as an error", "[exec]") {
   test::TempDir dir;
   SpawnRequest req;
   req.env = kEnv;
-  SECTION("missing file") { req.argv = {dir.file("missing")}; }
-  SECTION("not executable") { req.argv = {dir.write("plain.sh", "#!/bin/sh\necho no\n")}; }
-  SECTION("unknown name") { req.argv = {"vigil-no-such-command-here"}; }
+  // A missing file, a file that is not executable, an unknown name.
+  const int which = GENERATE(0, 1, 2);
+  if (which == 0) {
+    req.argv = {dir.file("missing")};
+  } else if (which == 1) {
+    req.argv = {dir.write("plain.sh", "#!/bin/sh\necho no\n")};
+  } else {
+    req.argv = {"vigil-no-such-command-here"};
+  }
   Outcome out = run_one(req);
   REQUIRE(out.result);
   CHECK_FALSE(out.result->error.empty());

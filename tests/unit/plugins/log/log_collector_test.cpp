@@ -260,6 +260,7 @@ TEST_CASE("log resumes after a restart without loss or recount and keeps a parti
 }
 
 TEST_CASE("log cuts a 5 MB line, counts the rest as skipped and still sees later lines", "[log]") {
+  const bool restart = GENERATE(false, true);
   LogOptions o = beginning();
   o.max_line = 1024;
   o.slice_bytes = 1 << 20;  // the line spans several collections
@@ -274,8 +275,10 @@ TEST_CASE("log cuts a 5 MB line, counts the rest as skipped and still sees later
   }
   CHECK(matched == 1);  // the first max_line bytes are a line
   CHECK(skipped == 11 + (5u << 20) - 1024);
-  SECTION("and a restart in the middle of the skip goes on skipping") { h.restart(); }
-  SECTION("without restart") {}
+  // A restart in the middle of the skip goes on skipping.
+  if (restart) {
+    h.restart();
+  }
   append(h.log(), "yyy\nERROR later\n");
   Sample s = h.collect();
   CHECK(s.lines == std::vector<std::string>{"ERROR later"});
