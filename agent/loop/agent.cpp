@@ -94,8 +94,8 @@ Status Agent::lock_state_dir() {
   whole.l_type = F_WRLCK;
   whole.l_whence = SEEK_SET;
   if (fcntl(lock_fd_, F_SETLK, &whole) != 0) {
-    return make_error("another vigil is running with state_dir " + config_.agent.state_dir +
-                      " (" + lock + " is locked)");
+    return make_error("another vigil is running with state_dir " + config_.agent.state_dir + " (" +
+                      lock + " is locked)");
   }
   return {};
 }

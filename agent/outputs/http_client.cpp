@@ -444,6 +444,14 @@ uint64_t HttpClient::post(HttpRequest req, std::function<void(HttpResponse)> don
     done(std::move(r));
     return id;
   }
+  if (req.url.rfind("http://", 0) != 0 && req.url.rfind("https://", 0) != 0) {
+    // curl would refuse it too (CURLOPT_PROTOCOLS_STR), but only after its
+    // connect timeout: say so at once.
+    HttpResponse r;
+    r.error = "unsupported URL scheme (only http and https): " + req.url.substr(0, 16);
+    done(std::move(r));
+    return id;
+  }
   auto t = std::make_unique<Impl::Transfer>();
   t->id = id;
   t->request = std::move(req);

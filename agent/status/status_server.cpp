@@ -72,6 +72,7 @@ struct StatusServer::Impl {
   bool is_tcp = false;
   std::string unix_path;
   std::set<Connection*> connections;
+  uint64_t accepted = 0;
 
   void on_connection();
 };
@@ -79,6 +80,7 @@ struct StatusServer::Impl {
 // One client: its stream, a read deadline and the bytes of its request head.
 struct Connection {
   StatusServer::Impl* server = nullptr;
+  uint64_t serial = 0;  // accept order: when full, the oldest goes
   uv_stream_t* stream = nullptr;
   uv_timer_t* timer = nullptr;
   std::string head;
@@ -186,9 +188,20 @@ void StatusServer::Impl::on_connection() {
   c->open_handles = 2;
   client->data = c;
   c->timer->data = c;
+  c->serial = ++accepted;
+  if (connections.size() >= kMaxConnections) {
+    // Full: the oldest connection has had the longest to send its request, so it
+    // goes; clients that hold connections open cannot lock others out.
+    Connection* oldest = *connections.begin();
+    for (Connection* other : connections) {
+      if (other->serial < oldest->serial) {
+        oldest = other;
+      }
+    }
+    oldest->close();
+  }
   connections.insert(c);
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener.get()), client) != 0 ||
-      connections.size() > kMaxConnections) {
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener.get()), client) != 0) {
     c->close();
     return;
   }
