@@ -159,16 +159,7 @@ Result<Sample> LogCollector::read(const CollectContext& ctx) {
     in_window += n;
   }
 
-  Sample s;
-  s.set("matches", static_cast<double>(in_window));
-  s.set("lines", static_cast<double>(lines_));
-  s.set("log_bytes_skipped", static_cast<double>(skipped_total_));
-  s.lines = std::move(samples_);
-  s.matched_lines = static_cast<double>(matched_);
-  samples_.clear();
-  lines_ = 0;
-  matched_ = 0;
-
+  Sample s = take_sample(in_window);
   if (persistent) {
     save_state(ctx.state_dir);
   }
@@ -213,7 +204,15 @@ Result<Sample> LogCollector::read_once(const CollectContext& ctx) {
       }
     }
   }
-  s.set("matches", static_cast<double>(matched_));
+  s = take_sample(matched_);
+  skipped_total_ = 0;
+  return s;
+}
+
+// The metrics of one collection; the per-collection counters start again.
+Sample LogCollector::take_sample(uint64_t matches) {
+  Sample s;
+  s.set("matches", static_cast<double>(matches));
   s.set("lines", static_cast<double>(lines_));
   s.set("log_bytes_skipped", static_cast<double>(skipped_total_));
   s.lines = std::move(samples_);
@@ -221,7 +220,6 @@ Result<Sample> LogCollector::read_once(const CollectContext& ctx) {
   samples_.clear();
   lines_ = 0;
   matched_ = 0;
-  skipped_total_ = 0;
   return s;
 }
 

@@ -77,6 +77,7 @@ class LogCollector final : public Collector, private LineHandler {
   void on_line(std::string_view line) override;
   void on_skipped(uint64_t bytes) override;
 
+  Sample take_sample(uint64_t matches);
   Result<Sample> read_once(const CollectContext& ctx);
   void load_state(const std::string& dir);
   void save_state(const std::string& dir);
