@@ -1,6 +1,5 @@
 #include "agent/outputs/http_client.h"
 
-#include <curl/curl.h>
 #include <strings.h>
 #include <uv.h>
 
@@ -10,18 +9,16 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "agent/outputs/curl_library.h"
 #include "agent/util/log.h"
 #include "agent/util/strings.h"
 
 namespace vigil {
 namespace {
 
-// curl_global_init is not thread-safe in every build, and it must run before any
-// other curl call: once per process, never cleaned up (the agent exits with _exit).
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+// libcurl, loaded by the first client (curl_library.h); set before any transfer
+// exists, so every callback below may use it.
+const CurlLibrary* g_curl = nullptr;
 
 // A Retry-After of more than this many seconds is treated as this many: it keeps the
 // millisecond arithmetic far from overflow, and the caller caps it much lower anyway.
@@ -57,7 +54,11 @@ std::optional<Duration> parse_retry_after(std::string_view value, SystemTime now
   // An HTTP date (RFC 9110: IMF-fixdate, or the obsolete RFC 850 and asctime forms,
   // all of which curl_getdate reads).
   std::string text(value);
-  time_t when = curl_getdate(text.c_str(), nullptr);
+  const CurlLibrary* curl = curl_library(nullptr);
+  if (curl == nullptr) {
+    return std::nullopt;
+  }
+  time_t when = curl->getdate(text.c_str(), nullptr);
   if (when == -1) {
     return std::nullopt;
   }
@@ -84,9 +85,9 @@ struct HttpClient::Impl {
 
     ~Transfer() {
       if (easy != nullptr) {
-        curl_easy_cleanup(easy);
+        g_curl->easy_cleanup(easy);
       }
-      curl_slist_free_all(headers);
+      g_curl->slist_free_all(headers);
     }
   };
 
@@ -99,6 +100,7 @@ struct HttpClient::Impl {
   };
 
   uv_loop_t* loop = nullptr;
+  std::string load_error;  // why libcurl could not be loaded
   CURLM* multi = nullptr;
   CURLSH* share = nullptr;
   uv_timer_t* timer = nullptr;  // freed in its close callback
@@ -111,9 +113,13 @@ struct HttpClient::Impl {
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
   explicit Impl(uv_loop_t* l) : loop(l) {
-    init_curl_once();
-    multi = curl_multi_init();
-    share = curl_share_init();
+    g_curl = curl_library(&load_error);
+    if (g_curl == nullptr) {
+      log_error("HTTP outputs cannot send: " + load_error);
+    } else {
+      multi = g_curl->multi_init();
+      share = g_curl->share_init();
+    }
     timer = new uv_timer_t;
     uv_timer_init(loop, timer);
     timer->data = this;
@@ -121,14 +127,14 @@ struct HttpClient::Impl {
       // TLS sessions and DNS answers outlive each transfer's easy handle, so a new
       // connection to the same endpoint resumes its TLS session. All on one thread:
       // no lock functions needed.
-      curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-      curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+      g_curl->share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+      g_curl->share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     }
     if (multi != nullptr) {
-      curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_curl_socket);
-      curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
-      curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_curl_timer);
-      curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+      g_curl->multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_curl_socket);
+      g_curl->multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+      g_curl->multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_curl_timer);
+      g_curl->multi_setopt(multi, CURLMOPT_TIMERDATA, this);
     }
   }
 
@@ -149,14 +155,14 @@ struct HttpClient::Impl {
       // Teardown must not reach back into libuv: the callbacks see multi == nullptr.
       CURLM* m = std::exchange(multi, nullptr);
       for (auto& [id, transfer] : transfers) {
-        curl_multi_remove_handle(m, transfer->easy);
+        g_curl->multi_remove_handle(m, transfer->easy);
       }
       transfers.clear();
-      curl_multi_cleanup(m);
+      g_curl->multi_cleanup(m);
     }
     transfers.clear();
     if (share != nullptr) {
-      curl_share_cleanup(std::exchange(share, nullptr));
+      g_curl->share_cleanup(std::exchange(share, nullptr));
     }
     if (timer != nullptr) {
       auto* h = reinterpret_cast<uv_handle_t*>(std::exchange(timer, nullptr));
@@ -173,7 +179,7 @@ struct HttpClient::Impl {
 
   // Builds the easy handle. Returns curl's message on failure.
   std::string setup(Transfer* t) {
-    t->easy = curl_easy_init();
+    t->easy = g_curl->easy_init();
     if (t->easy == nullptr) {
       return "curl_easy_init failed";
     }
@@ -181,11 +187,11 @@ struct HttpClient::Impl {
     const HttpRequest& r = t->request;
     for (const auto& [name, value] : r.headers) {
       std::string line = name + ": " + value;
-      t->headers = curl_slist_append(t->headers, line.c_str());
+      t->headers = g_curl->slist_append(t->headers, line.c_str());
     }
     // curl would send "Expect: 100-continue" for large bodies and wait up to a
     // second for an interim reply that many receivers never send.
-    t->headers = curl_slist_append(t->headers, "Expect:");
+    t->headers = g_curl->slist_append(t->headers, "Expect:");
 
     CURLcode rc = CURLE_OK;
     auto set = [&rc](CURLcode c) {
@@ -193,54 +199,55 @@ struct HttpClient::Impl {
         rc = c;
       }
     };
-    set(curl_easy_setopt(e, CURLOPT_PRIVATE, t));
-    set(curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error));
-    set(curl_easy_setopt(e, CURLOPT_URL, r.url.c_str()));
-    set(curl_easy_setopt(e, CURLOPT_POST, 1L));
-    set(curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()));
-    set(curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size())));
-    set(curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers));
-    set(curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION));
-    set(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_curl_write));
-    set(curl_easy_setopt(e, CURLOPT_WRITEDATA, t));
-    set(curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_curl_header));
-    set(curl_easy_setopt(e, CURLOPT_HEADERDATA, t));
+    set(g_curl->easy_setopt(e, CURLOPT_PRIVATE, t));
+    set(g_curl->easy_setopt(e, CURLOPT_ERRORBUFFER, t->error));
+    set(g_curl->easy_setopt(e, CURLOPT_URL, r.url.c_str()));
+    set(g_curl->easy_setopt(e, CURLOPT_POST, 1L));
+    set(g_curl->easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()));
+    set(g_curl->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                            static_cast<curl_off_t>(r.body.size())));
+    set(g_curl->easy_setopt(e, CURLOPT_HTTPHEADER, t->headers));
+    set(g_curl->easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION));
+    set(g_curl->easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_curl_write));
+    set(g_curl->easy_setopt(e, CURLOPT_WRITEDATA, t));
+    set(g_curl->easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_curl_header));
+    set(g_curl->easy_setopt(e, CURLOPT_HEADERDATA, t));
     // Signals would hit the whole agent; the multi interface never needs them.
-    set(curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
-    set(curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count())));
-    set(curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L));
+    set(g_curl->easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
+    set(g_curl->easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count())));
+    set(g_curl->easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L));
     // Only http and https, and no redirects: a 3xx is reported to the caller, which
     // retries it like an error (SPEC §5). Never CURLOPT_VERBOSE: it prints the
     // Authorization header.
-    set(curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"));
-    set(curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
-    set(curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L));
+    set(g_curl->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"));
+    set(g_curl->easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
+    set(g_curl->easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L));
     // Set always: left unset, curl takes http_proxy / https_proxy / ALL_PROXY from
     // the environment, and "" is the one value that turns them all off.
-    set(curl_easy_setopt(e, CURLOPT_PROXY, r.proxy.c_str()));
-    set(curl_easy_setopt(e, CURLOPT_NOPROXY, ""));
+    set(g_curl->easy_setopt(e, CURLOPT_PROXY, r.proxy.c_str()));
+    set(g_curl->easy_setopt(e, CURLOPT_NOPROXY, ""));
     // libcurl 7.88 still accepts TLS 1.0 unless told otherwise.
-    set(curl_easy_setopt(e, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
-    set(curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.tls_verify ? 1L : 0L));
-    set(curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.tls_verify ? 2L : 0L));
+    set(g_curl->easy_setopt(e, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
+    set(g_curl->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.tls_verify ? 1L : 0L));
+    set(g_curl->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.tls_verify ? 2L : 0L));
     if (!r.ca_file.empty()) {
-      set(curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str()));
+      set(g_curl->easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str()));
     }
     if (!r.cert_file.empty()) {
-      set(curl_easy_setopt(e, CURLOPT_SSLCERT, r.cert_file.c_str()));
+      set(g_curl->easy_setopt(e, CURLOPT_SSLCERT, r.cert_file.c_str()));
     }
     if (!r.key_file.empty()) {
-      set(curl_easy_setopt(e, CURLOPT_SSLKEY, r.key_file.c_str()));
+      set(g_curl->easy_setopt(e, CURLOPT_SSLKEY, r.key_file.c_str()));
     }
     if (share != nullptr) {
-      set(curl_easy_setopt(e, CURLOPT_SHARE, share));
+      set(g_curl->easy_setopt(e, CURLOPT_SHARE, share));
     }
     if (rc != CURLE_OK) {
-      return std::string("curl setup failed: ") + curl_easy_strerror(rc);
+      return std::string("curl setup failed: ") + g_curl->easy_strerror(rc);
     }
-    CURLMcode mc = curl_multi_add_handle(multi, e);
+    CURLMcode mc = g_curl->multi_add_handle(multi, e);
     if (mc != CURLM_OK) {
-      return std::string("curl_multi_add_handle failed: ") + curl_multi_strerror(mc);
+      return std::string("curl_multi_add_handle failed: ") + g_curl->multi_strerror(mc);
     }
     return {};
   }
@@ -251,7 +258,7 @@ struct HttpClient::Impl {
     std::weak_ptr<bool> token = alive;
     while (multi != nullptr) {
       int pending = 0;
-      CURLMsg* msg = curl_multi_info_read(multi, &pending);
+      CURLMsg* msg = g_curl->multi_info_read(multi, &pending);
       if (msg == nullptr) {
         return;
       }
@@ -261,15 +268,15 @@ struct HttpClient::Impl {
       CURL* easy = msg->easy_handle;
       CURLcode result = msg->data.result;
       Transfer* raw = nullptr;
-      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
+      g_curl->easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
       auto it = raw != nullptr ? transfers.find(raw->id) : transfers.end();
       if (it == transfers.end()) {
-        curl_multi_remove_handle(multi, easy);
+        g_curl->multi_remove_handle(multi, easy);
         continue;
       }
       std::unique_ptr<Transfer> t = std::move(it->second);
       transfers.erase(it);
-      curl_multi_remove_handle(multi, easy);
+      g_curl->multi_remove_handle(multi, easy);
       HttpResponse response = finish(t.get(), result);
       auto done = std::move(t->done);
       t.reset();
@@ -285,13 +292,13 @@ struct HttpClient::Impl {
     if (result != CURLE_OK) {
       // A reply cut short (a timeout after the headers, say) is no reply at all.
       r.status = 0;
-      r.error = t->error[0] != '\0' ? std::string(t->error) : curl_easy_strerror(result);
+      r.error = t->error[0] != '\0' ? std::string(t->error) : g_curl->easy_strerror(result);
       r.retry_after.reset();
       r.location.clear();
       return r;
     }
     long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    g_curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     r.status = status;
     if (!t->retry_after.empty()) {
       r.retry_after = parse_retry_after(t->retry_after, std::chrono::system_clock::now());
@@ -307,7 +314,7 @@ struct HttpClient::Impl {
       return;
     }
     // Always a real pointer: some curl versions dereference it unconditionally.
-    curl_multi_socket_action(multi, fd, flags, &running);
+    g_curl->multi_socket_action(multi, fd, flags, &running);
     check_done();
   }
 
@@ -352,7 +359,7 @@ struct HttpClient::Impl {
     }
     if (what == CURL_POLL_REMOVE) {
       if (socket != nullptr) {
-        curl_multi_assign(self->multi, fd, nullptr);
+        g_curl->multi_assign(self->multi, fd, nullptr);
         close_poll(socket->poll);
         self->sockets.erase(fd);
       }
@@ -373,7 +380,7 @@ struct HttpClient::Impl {
       poll->data = made.get();
       socket = made.get();
       self->sockets[fd] = std::move(made);
-      curl_multi_assign(self->multi, fd, socket);
+      g_curl->multi_assign(self->multi, fd, socket);
     }
     int events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) {
@@ -440,7 +447,7 @@ uint64_t HttpClient::post(HttpRequest req, std::function<void(HttpResponse)> don
   uint64_t id = impl_->next_id++;
   if (impl_->multi == nullptr) {
     HttpResponse r;
-    r.error = "the HTTP client is closed";
+    r.error = impl_->load_error.empty() ? "the HTTP client is closed" : impl_->load_error;
     done(std::move(r));
     return id;
   }
@@ -477,7 +484,7 @@ void HttpClient::cancel(uint64_t id) {
   std::unique_ptr<Impl::Transfer> t = std::move(it->second);
   impl_->transfers.erase(it);
   if (impl_->multi != nullptr) {
-    curl_multi_remove_handle(impl_->multi, t->easy);
+    g_curl->multi_remove_handle(impl_->multi, t->easy);
   }
 }
 

@@ -132,16 +132,17 @@ Result<uint64_t> SegmentReader::file_size() const {
 
 Result<std::string_view> SegmentReader::fetch(uint64_t offset, size_t size) {
   if (offset >= window_offset_ && offset + size <= window_offset_ + window_size_) {
-    return std::string_view(window_.data() + (offset - window_offset_), size);
+    return std::string_view(window_.get() + (offset - window_offset_), size);
   }
   size_t want = std::max(size, kWindow);
-  if (window_.size() < want) {
-    window_.resize(want);
+  if (window_capacity_ < want) {
+    window_.reset(new char[want]);
+    window_capacity_ = want;
   }
   window_offset_ = offset;
   window_size_ = 0;
   while (window_size_ < want) {
-    ssize_t n = pread(fd_, window_.data() + window_size_, want - window_size_,
+    ssize_t n = pread(fd_, window_.get() + window_size_, want - window_size_,
                       static_cast<off_t>(offset + window_size_));
     if (n < 0 && errno == EINTR) {
       continue;
@@ -159,12 +160,16 @@ Result<std::string_view> SegmentReader::fetch(uint64_t offset, size_t size) {
     return make_error(path_ + " ends before offset " + std::to_string(offset + size));
   }
   // Shrink a buffer grown for one huge frame, so it does not stay allocated.
-  if (window_.size() > 4 * kWindow && size <= kWindow) {
+  std::string_view frame(window_.get(), size);
+  if (window_capacity_ > 4 * kWindow && size <= kWindow) {
+    std::unique_ptr<char[]> smaller(new char[kWindow]);
     window_size_ = std::min(window_size_, kWindow);
-    window_.resize(kWindow);
-    window_.shrink_to_fit();
+    memcpy(smaller.get(), window_.get(), window_size_);
+    window_ = std::move(smaller);
+    window_capacity_ = kWindow;
+    frame = std::string_view(window_.get(), size);
   }
-  return std::string_view(window_.data(), size);
+  return frame;
 }
 
 FrameStatus SegmentReader::read_frame(uint64_t offset, uint64_t end, Frame* frame) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -103,7 +104,10 @@ class SegmentReader {
  private:
   int fd_ = -1;
   std::string path_;
-  std::string window_;
+  // Not zero-filled (a std::string would touch every page of it): only what pread
+  // writes becomes resident, so a small spool costs little memory.
+  std::unique_ptr<char[]> window_;
+  size_t window_capacity_ = 0;
   uint64_t window_offset_ = 0;
   size_t window_size_ = 0;
   std::string last_error_;
