@@ -147,7 +147,7 @@ Status Agent::start() {
   if (config_.agent.heartbeat.count() > 0) {
     heartbeat_timer_.start(Duration(0), config_.agent.heartbeat);
   }
-  incident_timer_.start(std::chrono::seconds(1), std::chrono::seconds(1));
+  schedule_incident_tick();
   save_timer_.start(kSaveInterval, kSaveInterval);
   log_info("started: " + std::to_string(checks_.size()) + " check(s), " +
            std::to_string(outputs_.size()) + " output(s), state in " + config_.agent.state_dir);
@@ -332,9 +332,27 @@ void Agent::handle_evaluation(CheckSlot& slot, const Evaluation& eval, double ma
   }
   if (changed || !records.empty()) {
     emit(std::move(records), true);
-  } else {
-    state_dirty_ = true;  // occurrences and flap history moved on
+  } else if (*eval.state != CheckState::kOk || matched_lines > 0) {
+    state_dirty_ = true;  // an open incident's occurrences moved on
   }
+  schedule_incident_tick();
+}
+
+// The incident timer sleeps until the incident manager's next deadline
+// (escalation, renotify, resolve_after, end of flapping, problem expiry) instead
+// of waking every second: an idle agent wakes only for its checks.
+void Agent::schedule_incident_tick() {
+  if (stopping_) {
+    return;
+  }
+  std::optional<MonotonicTime> due = incidents_.next_deadline();
+  if (!due) {
+    incident_timer_.stop();
+    return;
+  }
+  MonotonicTime now = loop_now(loop_);
+  Duration wait = *due > now ? std::chrono::ceil<Duration>(*due - now) : Duration(0);
+  incident_timer_.start(wait + Duration(1));
 }
 
 LossCounters Agent::loss() const {
@@ -521,6 +539,7 @@ void Agent::on_incident_tick() {
   if (!records.empty()) {
     emit(std::move(records), true);
   }
+  schedule_incident_tick();
 }
 
 void Agent::request_stop() {
@@ -747,6 +766,7 @@ void Agent::apply_config(Config config) {
     self_timer_.start(config_.agent.interval, config_.agent.interval);
   }
   emit(std::move(records), true);
+  schedule_incident_tick();
   log_info("reload: " + std::to_string(checks_.size()) + " check(s), " +
            std::to_string(outputs_.size()) + " output(s)");
 }

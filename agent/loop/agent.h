@@ -75,6 +75,7 @@ class Agent {
   void save_state_now();
   void emit_heartbeat();
   void on_incident_tick();
+  void schedule_incident_tick();
   void on_durable();
   void check_drained();
   void finish(int code);
