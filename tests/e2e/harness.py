@@ -161,3 +161,25 @@ def events(records, check=None):
 def incidents(records, check=None):
     return [r for r in records
             if r.get("kind") == "incident" and (check is None or r["check"] == check)]
+
+
+class AgentTestCase(unittest.TestCase):
+    """A test with its own folder; agents and receivers it starts are ended after it."""
+
+    def setUp(self):
+        self.w = Workdir()
+        self.agents = []
+        self.receivers = []
+
+    def tearDown(self):
+        for a in self.agents:
+            if a.proc and a.proc.poll() is None:
+                a.kill9()
+        for r in self.receivers:
+            stop = getattr(r, "stop", None)
+            if stop is not None:
+                stop()
+            else:
+                r.kill()
+                r.wait()
+        self.w.cleanup()

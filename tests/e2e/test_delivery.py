@@ -36,7 +36,7 @@ def first_seen(records):
     return list(seen.values())
 
 
-class Delivery(unittest.TestCase):
+class Delivery(harness.AgentTestCase):
     @classmethod
     def setUpClass(cls):
         cls.cert_dir = tempfile.mkdtemp(prefix="vigil-e2e-certs-")
@@ -45,19 +45,6 @@ class Delivery(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.cert_dir, ignore_errors=True)
-
-    def setUp(self):
-        self.w = Workdir()
-        self.agents = []
-        self.receivers = []
-
-    def tearDown(self):
-        for a in self.agents:
-            if a.proc and a.proc.poll() is None:
-                a.kill9()
-        for r in self.receivers:
-            r.stop()
-        self.w.cleanup()
 
     def cert(self, name):
         return os.path.join(self.cert_dir, name)

@@ -13,21 +13,7 @@ from harness import Agent, Workdir, events, incidents, wait_for
 RECEIVER = None
 
 
-class Reload(unittest.TestCase):
-    def setUp(self):
-        self.w = Workdir()
-        self.agents = []
-        self.receivers = []
-
-    def tearDown(self):
-        for a in self.agents:
-            if a.proc and a.proc.poll() is None:
-                a.kill9()
-        for r in self.receivers:
-            r.kill()
-            r.wait()
-        self.w.cleanup()
-
+class Reload(harness.AgentTestCase):
     def config_text(self, body):
         return "[agent]\nstate_dir = %s\n%s\n" % (self.w.file("state"), body)
 

@@ -17,21 +17,7 @@ RECEIVER = None
 EXIT_BOUND = 3.5
 
 
-class Shutdown(unittest.TestCase):
-    def setUp(self):
-        self.w = Workdir()
-        self.agents = []
-        self.receivers = []
-
-    def tearDown(self):
-        for a in self.agents:
-            if a.proc and a.proc.poll() is None:
-                a.kill9()
-        for r in self.receivers:
-            r.kill()
-            r.wait()
-        self.w.cleanup()
-
+class Shutdown(harness.AgentTestCase):
     def receiver(self, script, port=0):
         script_path = self.w.write("script.json", json.dumps(script))
         log = self.w.file("receiver.log")

@@ -6,10 +6,13 @@
 #include <string>
 
 #include "agent/util/fs.h"
+#include "tests/support/plugin_test.h"
 #include "tests/support/temp_dir.h"
 
 namespace vigil {
 namespace {
+
+using test::metric;
 
 std::string testdata(const std::string& rel) {
   return test::source_dir() + "/plugins/cpu/testdata/" + rel;
@@ -22,25 +25,11 @@ std::string slurp(const std::string& path) {
 }
 
 std::unique_ptr<Collector> make_cpu(const std::string& cgroup = "") {
-  Section s;
-  s.type = "cpu";
-  s.file = "vigil.ini";
-  s.line = 1;
-  if (!cgroup.empty()) {
-    s.entries.push_back(Entry{"cgroup", cgroup, "vigil.ini", 2});
+  if (cgroup.empty()) {
+    return test::make_collector(kCpuPlugin);
   }
-  PluginConfig config{s, "cpu", "/proc", "/sys"};
-  Result<std::unique_ptr<Collector>> c = kCpuPlugin.create(config);
-  REQUIRE(c.ok());
-  return std::move(c.value());
+  return test::make_collector(kCpuPlugin, {{"cgroup", cgroup}});
 }
-
-double metric(const Sample& s, std::string_view name) {
-  const double* v = s.find(name);
-  REQUIRE(v != nullptr);
-  return *v;
-}
-
 }  // namespace
 
 TEST_CASE("cpu on the real host gives shares between 0 and 100", "[host]") {

@@ -4,29 +4,17 @@
 #include <memory>
 #include <string>
 
+#include "tests/support/plugin_test.h"
 #include "tests/support/temp_dir.h"
 
 namespace vigil {
 namespace {
 
+using test::metric;
+
 std::unique_ptr<Collector> make_disk(const std::string& path) {
-  Section s;
-  s.type = "disk";
-  s.file = "vigil.ini";
-  s.line = 1;
-  s.entries.push_back(Entry{"path", path, "vigil.ini", 2});
-  PluginConfig config{s, "disk", "/proc", "/sys"};
-  Result<std::unique_ptr<Collector>> c = kDiskPlugin.create(config);
-  REQUIRE(c.ok());
-  return std::move(c.value());
+  return test::make_collector(kDiskPlugin, {{"path", path}});
 }
-
-double metric(const Sample& s, std::string_view name) {
-  const double* v = s.find(name);
-  REQUIRE(v != nullptr);
-  return *v;
-}
-
 }  // namespace
 
 TEST_CASE("disk on a temporary folder gives sane figures", "[host]") {

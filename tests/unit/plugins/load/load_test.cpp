@@ -4,30 +4,19 @@
 #include <memory>
 #include <string>
 
+#include "tests/support/plugin_test.h"
 #include "tests/support/temp_dir.h"
 
 namespace vigil {
 namespace {
 
+using test::metric;
+
 std::string testdata(const std::string& rel) {
   return test::source_dir() + "/plugins/load/testdata/" + rel;
 }
 
-std::unique_ptr<Collector> make_load() {
-  Section s;
-  s.type = "load";
-  PluginConfig config{s, "load", "/proc", "/sys"};
-  Result<std::unique_ptr<Collector>> c = kLoadPlugin.create(config);
-  REQUIRE(c.ok());
-  return std::move(c.value());
-}
-
-double metric(const Sample& s, std::string_view name) {
-  const double* v = s.find(name);
-  REQUIRE(v != nullptr);
-  return *v;
-}
-
+std::unique_ptr<Collector> make_load() { return test::make_collector(kLoadPlugin); }
 Result<Sample> read_case(const std::string& name) {
   CollectContext ctx;
   ctx.procfs = testdata(name);

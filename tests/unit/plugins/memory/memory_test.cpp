@@ -4,35 +4,24 @@
 #include <memory>
 #include <string>
 
+#include "tests/support/plugin_test.h"
 #include "tests/support/temp_dir.h"
 
 namespace vigil {
 namespace {
+
+using test::metric;
 
 std::string testdata(const std::string& rel) {
   return test::source_dir() + "/plugins/memory/testdata/" + rel;
 }
 
 std::unique_ptr<Collector> make_memory(const std::string& cgroup = "") {
-  Section s;
-  s.type = "memory";
-  s.file = "vigil.ini";
-  s.line = 1;
-  if (!cgroup.empty()) {
-    s.entries.push_back(Entry{"cgroup", cgroup, "vigil.ini", 2});
+  if (cgroup.empty()) {
+    return test::make_collector(kMemoryPlugin);
   }
-  PluginConfig config{s, "memory", "/proc", "/sys"};
-  Result<std::unique_ptr<Collector>> c = kMemoryPlugin.create(config);
-  REQUIRE(c.ok());
-  return std::move(c.value());
+  return test::make_collector(kMemoryPlugin, {{"cgroup", cgroup}});
 }
-
-double metric(const Sample& s, std::string_view name) {
-  const double* v = s.find(name);
-  REQUIRE(v != nullptr);
-  return *v;
-}
-
 }  // namespace
 
 TEST_CASE("memory on the real host gives sane figures", "[host]") {
