@@ -389,12 +389,13 @@ void Agent::evaluate_self() {
   struct Counter {
     const char* name;
     uint64_t now, base;
+    uint64_t OutputStatus::*per_output;  // where the loss happened; null: log checks
   };
   const Counter counters[] = {
-      {"dropped", cur.dropped, base.dropped},
-      {"corrupt_frames", cur.corrupt_frames, base.corrupt_frames},
-      {"dead_lettered", cur.dead_lettered, base.dead_lettered},
-      {"log_bytes_skipped", cur.log_bytes_skipped, base.log_bytes_skipped},
+      {"dropped", cur.dropped, base.dropped, &OutputStatus::dropped},
+      {"corrupt_frames", cur.corrupt_frames, base.corrupt_frames, &OutputStatus::corrupt_frames},
+      {"dead_lettered", cur.dead_lettered, base.dead_lettered, &OutputStatus::dead_lettered},
+      {"log_bytes_skipped", cur.log_bytes_skipped, base.log_bytes_skipped, nullptr},
   };
   self_.metrics.clear();
   for (const Counter& c : counters) {
@@ -410,20 +411,20 @@ void Agent::evaluate_self() {
       eval.value = static_cast<double>(c.now - c.base);
       eval.rule = std::string(c.name) + " grew within 5m";
       std::string where;
-      if (std::string(c.name) == "log_bytes_skipped") {
+      auto name_place = [&where](const std::string& place) {
+        where += (where.empty() ? "" : ", ") + place;
+      };
+      if (c.per_output == nullptr) {
         for (const auto& chk : checks_) {
           if (chk->log_bytes_skipped > 0) {
-            where += (where.empty() ? "" : ", ") + std::string("check ") + chk->config.name;
+            name_place("check " + chk->config.name);
           }
         }
       } else {
         for (const auto& o : outputs_) {
-          OutputStatus s = o->status();
-          uint64_t v = std::string(c.name) == "dropped"          ? s.dropped
-                       : std::string(c.name) == "corrupt_frames" ? s.corrupt_frames
-                                                                 : s.dead_lettered;
-          if (v > 0) {
-            where += (where.empty() ? "" : ", ") + std::string("output ") + s.name;
+          OutputStatus st = o->status();
+          if (st.*c.per_output > 0) {
+            name_place("output " + st.name);
           }
         }
         if (where.empty() && state_corrupt_ > 0) {

@@ -16,17 +16,7 @@ def gone_or_zombie(pid):
         return True
 
 
-class Exec(unittest.TestCase):
-    def setUp(self):
-        self.w = Workdir()
-        self.agents = []
-
-    def tearDown(self):
-        for a in self.agents:
-            if a.proc and a.proc.poll() is None:
-                a.kill9()
-        self.w.cleanup()
-
+class Exec(harness.AgentTestCase):
     def script(self, name, body):
         return self.w.write(name, "#!/bin/sh\n" + body, mode=0o755)
 

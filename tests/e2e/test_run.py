@@ -18,17 +18,7 @@ SwapFree:             0 kB
 """
 
 
-class Run(unittest.TestCase):
-    def setUp(self):
-        self.w = Workdir()
-        self.agents = []
-
-    def tearDown(self):
-        for a in self.agents:
-            if a.proc and a.proc.poll() is None:
-                a.kill9()
-        self.w.cleanup()
-
+class Run(harness.AgentTestCase):
     def start(self, body, env=None, name="agent"):
         path = self.w.write(name + ".ini", "[agent]\nstate_dir = %s\n%s\n" % (
             self.w.file(name + "-state"), body))
