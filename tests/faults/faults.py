@@ -1,0 +1,78 @@
+"""Shared helpers for the fault suite: the end-to-end harness plus real faults.
+
+Each fault test drives the real binary into a fault a sick host has (a full file
+system, a stalled pipe, a damaged spool, a reload storm) and asserts what a user
+would notice: the agent keeps running, reports the fault, and loses nothing it
+does not count. Full file systems are real tmpfs mounts: as root directly, else
+inside a user and mount namespace (`unshare --user --map-root-user --mount`),
+into which a test re-executes itself.
+"""
+
+import fcntl
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+
+import harness  # noqa: E402,F401  (re-exported for the tests)
+from harness import AgentTestCase, Workdir, wait_for  # noqa: E402,F401
+
+F_SETPIPE_SZ = 1031
+
+
+def ensure_root_for_mounts():
+    """Re-executes this script inside a user+mount namespace unless already root."""
+    if os.geteuid() == 0:
+        return
+    if os.environ.get("VIGIL_FAULTS_UNSHARED"):
+        raise SystemExit("cannot get a mount namespace: run as root or allow unshare")
+    env = dict(os.environ, VIGIL_FAULTS_UNSHARED="1")
+    os.execvpe("unshare", ["unshare", "--user", "--map-root-user", "--mount",
+                           sys.executable] + sys.argv, env)
+
+
+class Tmpfs:
+    """A real, small file system: writes past `size` fail with ENOSPC."""
+
+    def __init__(self, path, size):
+        self.path = path
+        os.makedirs(path, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0755" % size, "tmpfs", path],
+                       check=True)
+
+    def fill(self, keep=0):
+        """Writes a filler file until the file system is full, then frees `keep` bytes."""
+        filler = os.path.join(self.path, "filler")
+        with open(filler, "ab") as f:
+            chunk = b"\0" * 4096
+            try:
+                while True:
+                    f.write(chunk)
+                    f.flush()
+            except OSError:
+                pass
+        if keep:
+            size = os.path.getsize(filler)
+            os.truncate(filler, max(0, size - keep))
+        return filler
+
+    def free(self):
+        filler = os.path.join(self.path, "filler")
+        if os.path.exists(filler):
+            os.unlink(filler)
+
+    def unmount(self):
+        subprocess.run(["umount", "-l", self.path], check=False)
+
+
+def small_pipe(size=4096):
+    """A pipe shrunk to one page: a writer that nobody reads stalls in seconds."""
+    r, w = os.pipe()
+    fcntl.fcntl(w, F_SETPIPE_SZ, size)
+    return r, w
+
+
+def main():
+    harness.main()
