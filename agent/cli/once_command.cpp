@@ -34,9 +34,7 @@ std::string once_line(const OnceCheck& c) {
   Evaluation e;
   if (c.sample) {
     for (const auto& [k, v] : c.sample->metrics) {
-      if (k != "log_bytes_skipped") {
-        metrics[k] = json_number(v);
-      }
+      metrics[k] = json_number(v);
     }
     e = eval.on_sample(*c.sample, MonotonicTime{});
   } else {

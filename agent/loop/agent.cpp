@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 
+#include "agent/loop/pool.h"
 #include "agent/outputs/http_client.h"
 #include "agent/outputs/http_sink.h"
 #include "agent/outputs/line_sink.h"
@@ -24,9 +25,10 @@ namespace {
 
 constexpr Duration kLossWindow = std::chrono::minutes(5);
 constexpr Duration kSaveInterval = std::chrono::seconds(30);
-constexpr const char* kSkippedMetric = "log_bytes_skipped";
-
-std::string state_path(const Config& c) { return c.agent.state_dir + "/state.json"; }
+constexpr Duration kSaveRetry = std::chrono::seconds(1);
+// The state file keeps at most this many emitted records that are not yet durable
+// in every spool (a disk that stays full must not grow the state without end).
+constexpr size_t kMaxPending = 10000;
 
 // A small start splay so checks of one interval do not all run in the same
 // millisecond, and the first readings still come quickly.
@@ -52,9 +54,10 @@ Agent::Agent(uv_loop_t* loop, Config config)
       save_timer_(loop,
                   [this] {
                     if (state_dirty_) {
-                      save_state_now();
+                      commit();
                     }
                   }),
+      save_retry_timer_(loop, [this] { commit(); }),
       shutdown_timer_(loop, [this] { finish(0); }) {
   self_.config.name = "vigil";
   self_.config.plugin = "vigil";
@@ -63,6 +66,7 @@ Agent::Agent(uv_loop_t* loop, Config config)
 }
 
 Agent::~Agent() {
+  *alive_ = false;
   if (status_ != nullptr) {
     status_->close();
   }
@@ -104,6 +108,7 @@ Status Agent::start() {
   if (Status s = lock_state_dir(); !s.ok()) {
     return s;
   }
+  store_ = std::make_shared<StateStore>(config_.agent.state_dir);
   services_ = std::make_unique<ServiceSet>(loop_);
   if (Status s = open_outputs(config_.outputs); !s.ok()) {
     return s;
@@ -135,7 +140,7 @@ Status Agent::start() {
     }
   }
   if (!removed.empty()) {
-    emit(std::move(removed), true);
+    emit(std::move(removed));
   }
   if (config_.agent.status_listen != "off" && !config_.agent.status_listen.empty()) {
     status_ = std::make_unique<StatusServer>(loop_, [this] { return snapshot(); });
@@ -189,18 +194,16 @@ Status Agent::open_outputs(const std::vector<OutputConfig>& outputs) {
 }
 
 void Agent::load_saved_state() {
-  std::string path = state_path(config_);
-  auto loaded = load_state(path);
-  if (!loaded.ok()) {
-    std::string aside = move_aside(path);
-    ++state_corrupt_;
-    log_error(loaded.error() + "; kept aside as " + aside + ", starting without it");
+  StateStore::Loaded loaded = store_->load();
+  state_corrupt_ += loaded.corrupt;
+  for (const std::string& e : loaded.errors) {
+    log_error(e);
+  }
+  if (!loaded.state) {
     return;
   }
-  if (!loaded.value()) {
-    return;
-  }
-  AgentState& s = *loaded.value();
+  AgentState& s = *loaded.state;
+  const std::string& path = store_->base();
   SystemTime now = clock_.wall();
   Duration downtime = std::max(Duration(0), std::chrono::duration_cast<Duration>(now - s.saved_at));
   if (!s.incidents.empty()) {
@@ -255,6 +258,16 @@ void Agent::start_check(CheckSlot& slot, size_t index) {
   slot.runner->start(splay_for(index, cc.interval));
 }
 
+uint64_t Agent::CheckSlot::lost(std::string_view counter) const {
+  uint64_t total = 0;
+  for (const LossCount& l : losses) {
+    if (l.counter == counter) {
+      total += l.total;
+    }
+  }
+  return total;
+}
+
 void Agent::on_check_result(CheckSlot& slot, Result<Sample> result, MonotonicTime scheduled) {
   if (stopping_) {
     return;
@@ -264,13 +277,8 @@ void Agent::on_check_result(CheckSlot& slot, Result<Sample> result, MonotonicTim
   double matched = 0;
   if (result.ok()) {
     Sample& sample = result.value();
-    // The log plugin reports skipped bytes as a cumulative pseudo-metric; it is
-    // a loss counter, not a reading.
-    auto skipped = std::find_if(sample.metrics.begin(), sample.metrics.end(),
-                                [](const auto& m) { return m.first == kSkippedMetric; });
-    if (skipped != sample.metrics.end()) {
-      slot.log_bytes_skipped = static_cast<uint64_t>(skipped->second);
-      sample.metrics.erase(skipped);
+    if (!sample.losses.empty()) {
+      slot.losses = std::move(sample.losses);  // cumulative: the latest report holds all
     }
     slot.metrics = sample.metrics;
     slot.error.reset();
@@ -331,7 +339,7 @@ void Agent::handle_evaluation(CheckSlot& slot, const Evaluation& eval, double ma
     records.push_back(std::move(r));
   }
   if (changed || !records.empty()) {
-    emit(std::move(records), true);
+    emit(std::move(records));
   } else if (*eval.state != CheckState::kOk || matched_lines > 0) {
     state_dirty_ = true;  // an open incident's occurrences moved on
   }
@@ -365,7 +373,7 @@ LossCounters Agent::loss() const {
   }
   l.corrupt_frames += state_corrupt_;
   for (const auto& c : checks_) {
-    l.log_bytes_skipped += c->log_bytes_skipped;
+    l.log_bytes_skipped += c->lost("log_bytes_skipped");
   }
   return l;
 }
@@ -416,8 +424,10 @@ void Agent::evaluate_self() {
       };
       if (c.per_output == nullptr) {
         for (const auto& chk : checks_) {
-          if (chk->log_bytes_skipped > 0) {
-            name_place("check " + chk->config.name);
+          for (const LossCount& l : chk->losses) {
+            if (l.counter == c.name && l.total > 0) {
+              name_place("check " + chk->config.name + ": " + l.place);
+            }
           }
         }
       } else {
@@ -439,20 +449,99 @@ void Agent::evaluate_self() {
   if (*eval.state == CheckState::kOk) {
     eval.message = "vigil: no data lost in the last 5 minutes";
   }
+  // A state_dir that cannot take writes loses nothing yet, but will on a restart:
+  // it warns too, naming the place.
+  if (!state_error_.empty()) {
+    std::string text = "vigil cannot save its state in state_dir " + config_.agent.state_dir +
+                       " (" + state_error_ + "); " + std::to_string(pending_.size()) +
+                       " record(s) and the incident state are held in memory until it can";
+    if (*eval.state == CheckState::kOk) {
+      eval.state = CheckState::kWarning;
+      eval.metric = "records_in_memory";
+      eval.value = static_cast<double>(pending_.size());
+      eval.rule = "state_dir not writable";
+      eval.message = text;
+    } else {
+      eval.message += "; " + text;
+    }
+  }
+  self_.metrics.emplace_back("records_in_memory", static_cast<double>(pending_.size()));
   handle_evaluation(self_, eval, 0);
 }
 
-void Agent::emit(std::vector<Record> records, bool state_changed) {
-  if (state_changed) {
-    for (const Record& r : records) {
-      pending_.push_back(r);
-    }
-    // Commit the state and the records that announce it together, before any
-    // of them reaches a spool.
-    save_state_now();
+// Commit, then route: the records and the state they announce are saved together
+// before any of them reaches a spool. Saves run on the thread pool, one at a time;
+// what is emitted meanwhile waits and goes in the next save (group commit).
+void Agent::emit(std::vector<Record> records) {
+  for (Record& r : records) {
+    pending_.push_back(r);
+    uncommitted_.push_back(std::move(r));
   }
-  for (const Record& r : records) {
-    route(r);
+  while (pending_.size() > kMaxPending) {
+    pending_.pop_front();  // still in its outputs' queues; only a crash could lose it now
+  }
+  commit();
+}
+
+void Agent::commit() {
+  if (saving_) {
+    save_again_ = true;
+    return;
+  }
+  save_retry_timer_.stop();
+  save_again_ = false;
+  state_dirty_ = false;
+  saving_ = true;
+  auto state = std::make_shared<AgentState>(state_to_save());
+  auto batch = std::make_shared<std::vector<Record>>(std::move(uncommitted_));
+  uncommitted_.clear();
+  auto result = std::make_shared<SlotFile::SaveResult>();
+  std::shared_ptr<StateStore> store = store_;
+  std::weak_ptr<bool> alive = alive_;
+  bool queued = run_on_pool(
+      loop_, [store, state, result] { *result = store->save(*state); },
+      [this, alive, result, batch] {
+        if (auto a = alive.lock(); a && *a) {
+          on_committed(*result, std::move(*batch));
+        }
+      });
+  if (!queued) {
+    saving_ = false;
+    fatal("cannot queue a state save");
+  }
+}
+
+void Agent::on_committed(const SlotFile::SaveResult& result, std::vector<Record> batch) {
+  saving_ = false;
+  switch (result.outcome) {
+    case SlotFile::Outcome::kOk:
+      if (!state_error_.empty()) {
+        log_info("state saved in " + config_.agent.state_dir + " again");
+        state_error_.clear();
+      }
+      break;
+    case SlotFile::Outcome::kNoSpace:
+      // Not fatal: the agent must go on to report the full disk. The records go
+      // out all the same; the state is saved as soon as the disk has room.
+      if (state_error_.empty()) {
+        log_warning("cannot save state: " + result.error + "; retrying every second");
+      }
+      state_error_ = result.error;
+      state_dirty_ = true;
+      save_retry_timer_.start(kSaveRetry);
+      break;
+    case SlotFile::Outcome::kFailed:
+      // A failed fsync may have lost data that cannot be seen: exit and recover.
+      fatal("cannot save state: " + result.error);
+      return;
+  }
+  if (!stopping_) {
+    for (const Record& r : batch) {
+      route(r);
+    }
+  }
+  if (save_again_ || !uncommitted_.empty()) {
+    commit();
   }
 }
 
@@ -465,6 +554,9 @@ void Agent::route(const Record& r) {
 }
 
 void Agent::on_durable() {
+  if (saving_ || !uncommitted_.empty()) {
+    return;  // some records are not routed yet
+  }
   for (const auto& o : outputs_) {
     if (o->pending() > 0) {
       return;
@@ -481,7 +573,7 @@ void Agent::on_durable() {
   }
 }
 
-void Agent::save_state_now() {
+AgentState Agent::state_to_save() const {
   AgentState s;
   s.saved_at = clock_.wall();
   for (const auto& c : checks_) {
@@ -506,12 +598,21 @@ void Agent::save_state_now() {
     s.checks["vigil"] = SavedCheck{"vigil", *self_.state, self_.since.value_or(s.saved_at)};
   }
   s.incidents = incidents_.save();
-  s.pending = pending_;
-  if (Status st = save_state(state_path(config_), s); !st.ok()) {
-    fatal("cannot save state: " + st.error());
-    return;
+  s.pending.assign(pending_.begin(), pending_.end());
+  return s;
+}
+
+// At exit the loop is about to end: save on this thread, after a save still
+// running on the pool (the store serialises them). Records not routed yet are
+// in `pending_` and spooled at the next start.
+void Agent::save_state_at_exit() {
+  SlotFile::SaveResult r = store_->save(state_to_save());
+  if (r.outcome == SlotFile::Outcome::kFailed) {
+    log_error("cannot save state: " + r.error);
+    exit_code_ = 1;
+  } else if (r.outcome == SlotFile::Outcome::kNoSpace) {
+    log_error("cannot save state: " + r.error + "; the next start begins from the last saved");
   }
-  state_dirty_ = false;
 }
 
 void Agent::emit_heartbeat() {
@@ -529,7 +630,7 @@ void Agent::emit_heartbeat() {
   SystemTime now = clock_.wall();
   // Saved with the state like any record: once one output has it durable (a
   // file: output may write it at once), a kill -9 must not lose it for another.
-  emit({make_heartbeat_record(f, uuid_v7(now), now)}, true);
+  emit({make_heartbeat_record(f, uuid_v7(now), now)});
 }
 
 void Agent::on_incident_tick() {
@@ -538,7 +639,7 @@ void Agent::on_incident_tick() {
   }
   std::vector<Record> records = incidents_.tick();
   if (!records.empty()) {
-    emit(std::move(records), true);
+    emit(std::move(records));
   }
   schedule_incident_tick();
 }
@@ -559,6 +660,7 @@ void Agent::request_stop() {
   heartbeat_timer_.stop();
   incident_timer_.stop();
   save_timer_.stop();
+  save_retry_timer_.stop();
   shutdown_timer_.start(config_.agent.shutdown_timeout);
   check_drained();
 }
@@ -581,7 +683,7 @@ void Agent::finish(int code) {
     o->stop();
   }
   // Records in flight stay spooled; the state is saved last, as it is now.
-  save_state_now();
+  save_state_at_exit();
   finished_ = true;
   if (exit_code_ == 0) {
     exit_code_ = code;
@@ -615,15 +717,15 @@ StatusSnapshot Agent::snapshot() const {
     }
     cs.error = c.error;
     cs.last_run = c.last_run;
-    cs.log_bytes_skipped = c.log_bytes_skipped;
+    cs.log_bytes_skipped = c.lost("log_bytes_skipped");
     s.checks.push_back(std::move(cs));
   };
   for (const auto& c : checks_) {
     add(*c);
   }
   add(self_);
-  s.checks.back().metric_names = {"dropped", "corrupt_frames", "dead_lettered",
-                                  "log_bytes_skipped"};
+  s.checks.back().metric_names = {"dropped", "corrupt_frames", "dead_lettered", "log_bytes_skipped",
+                                  "records_in_memory"};
   s.incidents = incidents_.open_incidents_json();
   s.problems = incidents_.open_problems_json();
   for (const auto& o : outputs_) {
@@ -766,7 +868,7 @@ void Agent::apply_config(Config config) {
   if (interval_changed) {
     self_timer_.start(config_.agent.interval, config_.agent.interval);
   }
-  emit(std::move(records), true);
+  emit(std::move(records));  // saves the new set of checks too
   schedule_incident_tick();
   log_info("reload: " + std::to_string(checks_.size()) + " check(s), " +
            std::to_string(outputs_.size()) + " output(s)");

@@ -16,6 +16,7 @@
 #include "agent/records/event_record.h"
 #include "agent/rules/evaluator.h"
 #include "agent/state/state_file.h"
+#include "agent/state/state_store.h"
 #include "agent/status/snapshot.h"
 
 namespace vigil {
@@ -59,7 +60,8 @@ class Agent {
     std::optional<std::string> error;
     std::optional<SystemTime> last_run;
     std::vector<std::string> sample_lines;  // log: first matching lines since the last event
-    uint64_t log_bytes_skipped = 0;
+    std::vector<LossCount> losses;          // as the plugin last reported them
+    uint64_t lost(std::string_view counter) const;
   };
 
   Status lock_state_dir();
@@ -70,9 +72,12 @@ class Agent {
   void on_check_result(CheckSlot& slot, Result<Sample> result, MonotonicTime scheduled);
   void handle_evaluation(CheckSlot& slot, const Evaluation& eval, double matched_lines);
   void evaluate_self();
-  void emit(std::vector<Record> records, bool state_changed);
+  void emit(std::vector<Record> records);
   void route(const Record& r);
-  void save_state_now();
+  AgentState state_to_save() const;
+  void commit();
+  void on_committed(const SlotFile::SaveResult& result, std::vector<Record> batch);
+  void save_state_at_exit();
   void emit_heartbeat();
   void on_incident_tick();
   void schedule_incident_tick();
@@ -95,9 +100,19 @@ class Agent {
   std::vector<std::unique_ptr<CheckSlot>> checks_;
   std::vector<std::unique_ptr<Output>> outputs_;
   std::map<std::string, SavedCheck> saved_checks_;  // as loaded at start
-  std::vector<Record> pending_;                     // emitted, maybe not durable in every spool yet
-  bool state_dirty_ = false;
+  std::shared_ptr<StateStore> store_;
+  // Records emitted but maybe not durable in every spool yet: the state file keeps
+  // them, so that a crash cannot lose them. Bounded by kMaxPending.
+  std::deque<Record> pending_;
+  // Emitted records waiting for a state save that holds them; routed after it.
+  std::vector<Record> uncommitted_;
+  bool saving_ = false;       // a state save runs on the thread pool
+  bool save_again_ = false;   // something changed while it ran
+  bool state_dirty_ = false;  // the state changed since the last save began
+  // The last save's failure for lack of space (empty when the state is durable).
+  std::string state_error_;
   uint64_t state_corrupt_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // The agent's own check `vigil` (SPEC §5: loss is never silent).
   CheckSlot self_;
   std::deque<std::pair<MonotonicTime, LossCounters>> loss_history_;
@@ -105,6 +120,7 @@ class Agent {
   Timer heartbeat_timer_;
   Timer incident_timer_;
   Timer save_timer_;
+  Timer save_retry_timer_;
   Timer shutdown_timer_;
   bool stopping_ = false;
   bool finished_ = false;

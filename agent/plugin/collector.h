@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,6 +18,15 @@
 // The plugin API: all a plugin may include, with agent/util/.
 namespace vigil {
 
+// A loss a plugin counts, cumulative since the check started, and where it
+// happened. The core adds these to the agent's loss counters and names the place
+// when its own check `vigil` warns.
+struct LossCount {
+  std::string counter;  // one of the agent's loss counters, e.g. "log_bytes_skipped"
+  std::string place;    // where, for a reader: "file /var/log/app.log"
+  uint64_t total = 0;
+};
+
 // One reading of a check's metrics, in the order the plugin reports them.
 struct Sample {
   std::vector<std::pair<std::string, double>> metrics;
@@ -24,6 +34,7 @@ struct Sample {
   std::optional<int> exit_code;        // exec: the Nagios exit code, a first rule
   std::vector<std::string> lines;      // log: matching lines read since the last call
   double matched_lines = 0;            // log: matching lines read by this collection
+  std::vector<LossCount> losses;       // what the plugin lost, not a reading
 
   void set(std::string name, double value) { metrics.emplace_back(std::move(name), value); }
   const double* find(std::string_view name) const {

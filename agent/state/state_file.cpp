@@ -14,7 +14,7 @@ namespace {
 Result<std::optional<AgentState>> parse_state_document(const json& j, const std::string& path);
 }  // namespace
 
-Status save_state(const std::string& path, const AgentState& state) {
+std::string encode_state(const AgentState& state) {
   nlohmann::ordered_json j;
   j["version"] = 1;
   j["saved_at"] = to_millis(state.saved_at);
@@ -36,7 +36,7 @@ Status save_state(const std::string& path, const AgentState& state) {
                        {"resolved", r.resolved}});
   }
   j["pending"] = std::move(pending);
-  return write_file_atomic(path, dump_json(j) + "\n");
+  return dump_json(j) + "\n";
 }
 
 Result<std::optional<AgentState>> load_state(const std::string& path) {
@@ -48,7 +48,11 @@ Result<std::optional<AgentState>> load_state(const std::string& path) {
   if (!text.ok()) {
     return make_error(text.error());
   }
-  json j = json::parse(text.value(), nullptr, false);
+  return decode_state(text.value(), path);
+}
+
+Result<std::optional<AgentState>> decode_state(std::string_view text, const std::string& path) {
+  json j = json::parse(text, nullptr, false);
   auto bad = [&](const std::string& why) {
     return make_error("state file " + path + " is unusable: " + why);
   };

@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/records/record.h"
@@ -29,9 +30,12 @@ struct AgentState {
   std::vector<Record> pending;
 };
 
-// state_dir/state.json, replaced atomically.
-Status save_state(const std::string& path, const AgentState& state);
-// nullopt when there is no file; an Error when it exists but cannot be used.
+// The state as one JSON document (kept by StateStore).
+std::string encode_state(const AgentState& state);
+// The state in `text`; an Error naming `where` when it cannot be used.
+Result<std::optional<AgentState>> decode_state(std::string_view text, const std::string& where);
+// A whole state file as an earlier version wrote it (state_dir/state.json): nullopt
+// when there is no file; an Error when it exists but cannot be used.
 Result<std::optional<AgentState>> load_state(const std::string& path);
 
 }  // namespace vigil

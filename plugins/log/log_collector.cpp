@@ -112,7 +112,24 @@ void LogCollector::on_line(std::string_view line) {
   }
 }
 
-void LogCollector::on_skipped(uint64_t bytes) { skipped_total_ += bytes; }
+void LogCollector::on_skipped(uint64_t bytes) { count_skipped(current_file_, bytes); }
+
+// Skipped bytes are kept per file, so that the agent's warning can name the file.
+// Rotation makes new names; the smallest counts make way beyond kMaxLossPlaces.
+void LogCollector::count_skipped(const std::string& path, uint64_t bytes) {
+  if (bytes == 0) {
+    return;
+  }
+  skipped_total_ += bytes;
+  skipped_by_file_[path] += bytes;
+  if (skipped_by_file_.size() > kMaxLossPlaces) {
+    auto smallest =
+        std::min_element(skipped_by_file_.begin(), skipped_by_file_.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; });
+    skipped_elsewhere_ += smallest->second;
+    skipped_by_file_.erase(smallest);
+  }
+}
 
 Result<Sample> LogCollector::read(const CollectContext& ctx) {
   if (ctx.once) {
@@ -139,6 +156,7 @@ Result<Sample> LogCollector::read(const CollectContext& ctx) {
     bool done =
         f->rotated && f->pos >= f->last_size && ctx.now - f->last_growth >= options_.rotate_wait;
     if (done) {
+      current_file_ = f->path;
       f->splitter.flush(*this);  // its writer is gone: a partial last line counts
     }
     return done;
@@ -214,7 +232,12 @@ Sample LogCollector::take_sample(uint64_t matches) {
   Sample s;
   s.set("matches", static_cast<double>(matches));
   s.set("lines", static_cast<double>(lines_));
-  s.set("log_bytes_skipped", static_cast<double>(skipped_total_));
+  for (const auto& [path, bytes] : skipped_by_file_) {
+    s.losses.push_back(LossCount{"log_bytes_skipped", "file " + path, bytes});
+  }
+  if (skipped_elsewhere_ > 0) {
+    s.losses.push_back(LossCount{"log_bytes_skipped", "other files", skipped_elsewhere_});
+  }
   s.lines = std::move(samples_);
   s.matched_lines = static_cast<double>(matched_);
   samples_.clear();
@@ -427,7 +450,7 @@ void LogCollector::read_file(TrackedFile& f) {
     // read, and the unfinished line, are lost; count them, then start over at 0.
     uint64_t lost = f.last_size > f.pos ? f.last_size - f.pos : 0;
     lost += f.splitter.reset();
-    skipped_total_ += lost;
+    count_skipped(f.path, lost);
     f.pos = 0;
     f.last_size = 0;
     f.fp_len = 0;
@@ -445,6 +468,7 @@ void LogCollector::read_file(TrackedFile& f) {
     if (n <= 0) {
       break;
     }
+    current_file_ = f.path;
     f.splitter.feed(buffer_.data(), static_cast<size_t>(n), *this);
     f.pos += static_cast<uint64_t>(n);
   }

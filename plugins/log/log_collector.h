@@ -70,12 +70,14 @@ class LogCollector final : public Collector, private LineHandler {
   static constexpr size_t kFingerprintBytes = 1024;
   static constexpr size_t kMaxSamples = 5;
   static constexpr size_t kSampleBytes = 512;
+  static constexpr size_t kMaxLossPlaces = 16;
 
  private:
   struct TrackedFile;
 
   void on_line(std::string_view line) override;
   void on_skipped(uint64_t bytes) override;
+  void count_skipped(const std::string& path, uint64_t bytes);
 
   Sample take_sample(uint64_t matches);
   Result<Sample> read_once(const CollectContext& ctx);
@@ -106,6 +108,10 @@ class LogCollector final : public Collector, private LineHandler {
   uint64_t matched_ = 0;
   std::vector<std::string> samples_;
   uint64_t skipped_total_ = 0;
+  // Skipped bytes since the check started, by file (the largest kMaxLossPlaces).
+  std::map<std::string, uint64_t> skipped_by_file_;
+  uint64_t skipped_elsewhere_ = 0;
+  std::string current_file_;                               // the file being fed to a splitter
   std::deque<std::pair<MonotonicTime, uint64_t>> window_;  // matches per collection
 
   FileWatcher* watcher_ = nullptr;

@@ -468,20 +468,24 @@ class Incidents(unittest.TestCase):
         self.assertEqual([r["action"] for r in incidents(unique(a.records()), "svc")],
                          ["open", "resolve"])
 
-    def test_truncated_state_file_is_kept_aside_and_reported(self):
+    def test_damaged_state_file_is_kept_aside_and_reported(self):
         config = self.write_config()
         a = self.start(config)
         self.wait_event(a, "svc", "ok")
         self.flag()
         self.wait_incident(a, "open")
         self.assertEqual(a.stop(), 0)
-        path = os.path.join(self.state_dir, "state.json")
-        with open(path, "rb") as f:
-            data = f.read()
-        self.assertGreater(len(data), 20)
-        cut = data[:len(data) // 2]
-        with open(path, "wb") as f:
-            f.write(cut)
+        # Both slots of the state file damaged in their document: neither is usable.
+        damaged = {}
+        for slot in ("state.0", "state.1"):
+            path = os.path.join(self.state_dir, slot)
+            with open(path, "r+b") as f:
+                data = bytearray(f.read())
+                self.assertGreater(len(data), 64)
+                data[40] ^= 0x5A
+                f.seek(0)
+                f.write(data)
+            damaged[slot] = bytes(data)
         self.start(config, a)
         event = self.wait_event(a, "vigil", "warning")
         self.assertEqual(event["plugin"], "vigil")
@@ -492,14 +496,13 @@ class Incidents(unittest.TestCase):
         for k in ("dropped", "dead_lettered", "log_bytes_skipped"):
             self.assertEqual(beat[k], 0)
         self.assertFalse(a.exited())
-        self.assertIn("state", a.stderr())
-        self.assertIn("state.json", a.stderr())
-        aside = [n for n in os.listdir(self.state_dir)
-                 if n.startswith("state.json.") and not n.endswith(".tmp")]
-        self.assertEqual(len(aside), 1, os.listdir(self.state_dir))
-        with open(os.path.join(self.state_dir, aside[0]), "rb") as f:
-            self.assertEqual(f.read(), cut)
-        self.assertIn(aside[0], a.stderr())
+        self.assertIn("state file", a.stderr())
+        aside = sorted(n for n in os.listdir(self.state_dir) if ".corrupt-" in n)
+        self.assertEqual(len(aside), 2, os.listdir(self.state_dir))
+        for n in aside:
+            with open(os.path.join(self.state_dir, n), "rb") as f:
+                self.assertEqual(f.read(), damaged[n.split(".corrupt-")[0]])
+            self.assertIn(n, a.stderr())
         self.assertEqual(a.stop(), 0)
         self.assert_well_formed(a.records(run=2))
 

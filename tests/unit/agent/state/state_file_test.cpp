@@ -56,7 +56,7 @@ TEST_CASE("state file round trip keeps checks, incidents and pending records", "
   test::TempDir dir;
   std::string path = dir.file("state.json");
   AgentState saved = sample_state();
-  REQUIRE(save_state(path, saved).ok());
+  REQUIRE(write_file_atomic(path, encode_state(saved)).ok());
   auto loaded = load_state(path);
   REQUIRE(loaded.ok());
   REQUIRE(loaded.value().has_value());
@@ -80,9 +80,9 @@ TEST_CASE("state file round trip keeps checks, incidents and pending records", "
 TEST_CASE("state file save replaces the previous one", "[state]") {
   test::TempDir dir;
   std::string path = dir.file("state.json");
-  REQUIRE(save_state(path, sample_state()).ok());
+  REQUIRE(write_file_atomic(path, encode_state(sample_state())).ok());
   AgentState empty;
-  REQUIRE(save_state(path, empty).ok());
+  REQUIRE(write_file_atomic(path, encode_state(empty)).ok());
   auto loaded = load_state(path);
   REQUIRE(loaded.ok());
   REQUIRE(loaded.value().has_value());
@@ -103,7 +103,7 @@ TEST_CASE("state file that does not exist loads as nothing", "[state]") {
 TEST_CASE("state file that is truncated is an error", "[state]") {
   test::TempDir dir;
   std::string path = dir.file("state.json");
-  REQUIRE(save_state(path, sample_state()).ok());
+  REQUIRE(write_file_atomic(path, encode_state(sample_state())).ok());
   std::string text = read_file(path).value();
   size_t cut = GENERATE(0, 1, 10, 50, 200);
   REQUIRE(cut < text.size());

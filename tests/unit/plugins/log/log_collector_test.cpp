@@ -32,6 +32,16 @@ double metric(const Sample& s, std::string_view name) {
   return *v;
 }
 
+// Skipped bytes over every file, as the sample's loss channel reports them.
+uint64_t skipped(const Sample& s) {
+  uint64_t total = 0;
+  for (const LossCount& l : s.losses) {
+    CHECK(l.counter == "log_bytes_skipped");
+    total += l.total;
+  }
+  return total;
+}
+
 // One log check over a TempDir, driven by hand: each collect() moves the clock 1s.
 struct Harness {
   explicit Harness(LogOptions o, std::string state = {}) : options(std::move(o)) {
@@ -178,7 +188,19 @@ TEST_CASE("log reads a copytruncated file again from its start and counts unread
   CHECK(s.lines == std::vector<std::string>{"ERROR c"});
   // 14 bytes seen beyond the offset (16) and never read, plus the 1 byte of the
   // unfinished line.
-  CHECK(metric(s, "log_bytes_skipped") == 15);
+  CHECK(skipped(s) == 15);
+}
+
+TEST_CASE("log names the file its skipped bytes came from", "[log]") {
+  LogOptions o = beginning();
+  o.max_line = 8;
+  Harness h(o);
+  append(h.log(), "ERROR a very long line\nok\n");
+  Sample s = h.collect();
+  REQUIRE(s.losses.size() == 1);
+  CHECK(s.losses[0].counter == "log_bytes_skipped");
+  CHECK(s.losses[0].place == "file " + h.log());
+  CHECK(s.losses[0].total > 0);
 }
 
 TEST_CASE("log ignores the NUL head left by a writer without O_APPEND after copytruncate",
@@ -208,7 +230,7 @@ TEST_CASE("log starts over when a file shrinks", "[log]") {
   append(h.log(), "ERROR 4\n");
   Sample s = h.collect();
   CHECK(s.lines == std::vector<std::string>{"ERROR 4"});
-  CHECK(metric(s, "log_bytes_skipped") == 0);
+  CHECK(skipped(s) == 0);
 }
 
 TEST_CASE("log follows a file deleted and created again", "[log]") {
@@ -266,15 +288,15 @@ TEST_CASE("log cuts a 5 MB line, counts the rest as skipped and still sees later
   o.slice_bytes = 1 << 20;  // the line spans several collections
   Harness h(o);
   append(h.log(), "ERROR huge " + std::string(5u << 20, 'x'));
-  double skipped = 0;
+  double skipped_bytes = 0;
   double matched = 0;
   for (int i = 0; i < 8; ++i) {
     Sample s = h.collect();
     matched += s.matched_lines;
-    skipped = metric(s, "log_bytes_skipped");
+    skipped_bytes = static_cast<double>(skipped(s));
   }
   CHECK(matched == 1);  // the first max_line bytes are a line
-  CHECK(skipped == 11 + (5u << 20) - 1024);
+  CHECK(skipped_bytes == 11 + (5u << 20) - 1024);
   // A restart in the middle of the skip goes on skipping.
   if (restart) {
     h.restart();
