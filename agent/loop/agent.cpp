@@ -683,6 +683,9 @@ void Agent::finish(int code) {
     o->stop();
   }
   // Records in flight stay spooled; the state is saved last, as it is now.
+  if (services_ != nullptr) {
+    services_->flush();
+  }
   save_state_at_exit();
   finished_ = true;
   if (exit_code_ == 0) {

@@ -3,24 +3,29 @@
 #include <uv.h>
 
 #include "agent/services/file_watcher_uv.h"
+#include "agent/services/pool_file_saver.h"
 #include "agent/services/process_table_proc.h"
 #include "agent/services/uv_spawner.h"
 
 namespace vigil {
 
 struct ServiceSet::Impl {
-  explicit Impl(uv_loop_t* loop) : spawner(loop), watcher(loop) {}
+  explicit Impl(uv_loop_t* loop) : spawner(loop), watcher(loop), saver(loop) {}
   UvSpawner spawner;
   UvFileWatcher watcher;
   ProcProcessTable processes;
+  PoolFileSaver saver;
 };
 
 ServiceSet::ServiceSet(uv_loop_t* loop) : impl_(std::make_unique<Impl>(loop)) {
   services_.spawner = &impl_->spawner;
   services_.watcher = &impl_->watcher;
   services_.processes = &impl_->processes;
+  services_.saver = &impl_->saver;
 }
 
 ServiceSet::~ServiceSet() = default;
+
+void ServiceSet::flush() { impl_->saver.flush(); }
 
 }  // namespace vigil

@@ -17,6 +17,8 @@ class ServiceSet {
   ServiceSet(const ServiceSet&) = delete;
   ServiceSet& operator=(const ServiceSet&) = delete;
   Services* services() { return &services_; }
+  // At exit: writes the plugins' state files that still wait.
+  void flush();
 
  private:
   struct Impl;

@@ -179,7 +179,7 @@ Result<Sample> LogCollector::read(const CollectContext& ctx) {
 
   Sample s = take_sample(in_window);
   if (persistent) {
-    save_state(ctx.state_dir);
+    save_state(ctx.state_dir, ctx.services != nullptr ? ctx.services->saver : nullptr);
   }
   return s;
 }
@@ -267,7 +267,7 @@ void LogCollector::load_state(const std::string& dir) {
   last_saved_ = text.value();
 }
 
-void LogCollector::save_state(const std::string& dir) {
+void LogCollector::save_state(const std::string& dir, FileSaver* saver) {
   OffsetState state;
   state.seen_globs = seen_globs_;
   for (const auto& f : files_) {
@@ -277,6 +277,11 @@ void LogCollector::save_state(const std::string& dir) {
   std::string text = format_offsets(state);
   if (text == last_saved_) {
     return;  // nothing moved: spare the fsync
+  }
+  if (saver != nullptr) {
+    saver->save(dir + kStateFile, text);  // off the loop; it reports its own failures
+    last_saved_ = std::move(text);
+    return;
   }
   Status st = write_file_atomic(dir + kStateFile, text);
   if (!st.ok()) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/plugin/collector.h"
+#include "agent/plugin/file_saver.h"
 #include "agent/plugin/file_watcher.h"
 #include "plugins/log/line_matcher.h"
 #include "plugins/log/line_splitter.h"
@@ -82,7 +83,7 @@ class LogCollector final : public Collector, private LineHandler {
   Sample take_sample(uint64_t matches);
   Result<Sample> read_once(const CollectContext& ctx);
   void load_state(const std::string& dir);
-  void save_state(const std::string& dir);
+  void save_state(const std::string& dir, FileSaver* saver);
   void scan(MonotonicTime now);
   std::unique_ptr<TrackedFile> open_file(const std::string& path, bool first_sight);
   void read_pass();
