@@ -161,10 +161,10 @@ Status Agent::start() {
 
 std::unique_ptr<Sink> Agent::make_sink(const OutputConfig& oc, const AgentInfo& info) {
   if (oc.url == "stdout") {
-    return std::make_unique<LineSink>("");
+    return std::make_unique<LineSink>(loop_, "");
   }
   if (oc.url.rfind("file:", 0) == 0) {
-    return std::make_unique<LineSink>(oc.url.substr(5));
+    return std::make_unique<LineSink>(loop_, oc.url.substr(5));
   }
   // libcurl and OpenSSL cost memory at init: only an HTTP output pays for them.
   if (http_ == nullptr) {

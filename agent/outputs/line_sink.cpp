@@ -191,7 +191,7 @@ SendOutcome LineSink::Writer::write_batch(const std::string& bytes, uint64_t id)
 }
 
 LineSink::LineSink(uv_loop_t* loop, std::string path)
-    : writer_(std::make_shared<Writer>(std::move(path))), use_loop_(true) {
+    : writer_(std::make_shared<Writer>(std::move(path))) {
   auto* a = new uv_async_t;
   int rc = uv_async_init(loop, a, &LineSink::on_async);
   if (rc != 0) {
@@ -206,8 +206,6 @@ LineSink::LineSink(uv_loop_t* loop, std::string path)
   async_.adopt(a);
   writer_->async = a;  // no thread yet: nothing else reads it
 }
-
-LineSink::LineSink(std::string path) : writer_(std::make_shared<Writer>(std::move(path))) {}
 
 LineSink::~LineSink() {
   // The thread may be blocked in a write that never returns: tell it to stop
@@ -227,10 +225,6 @@ void LineSink::send(const std::vector<SpoolEntry>& batch, std::function<void(Sen
   for (const SpoolEntry& e : batch) {
     bytes += e.payload;
     bytes += '\n';
-  }
-  if (!use_loop_) {
-    done(writer_->write_batch(bytes));
-    return;
   }
   SendOutcome refused;
   refused.kind = SendOutcome::Kind::kRetry;

@@ -30,9 +30,6 @@ class LineSink final : public Sink {
  public:
   // path empty = standard output. Outcomes come back on loop's thread.
   LineSink(uv_loop_t* loop, std::string path);
-  // Without a loop there is nowhere to post an outcome to, so this sink writes
-  // on the calling thread and answers before send() returns.
-  explicit LineSink(std::string path);
   ~LineSink() override;
   LineSink(const LineSink&) = delete;
   LineSink& operator=(const LineSink&) = delete;
@@ -51,7 +48,6 @@ class LineSink final : public Sink {
   void collect();
 
   std::shared_ptr<Writer> writer_;
-  bool use_loop_ = false;   // outcomes are posted back rather than returned at once
   std::string loop_error_;  // why the loop's wake-up handle could not be made
   bool thread_started_ = false;
   UvHandle<uv_async_t> async_;

@@ -45,12 +45,11 @@ class Tmpfs:
     def fill(self, keep=0):
         """Writes a filler file until the file system is full, then frees `keep` bytes."""
         filler = os.path.join(self.path, "filler")
-        with open(filler, "ab") as f:
+        with open(filler, "ab", buffering=0) as f:
             chunk = b"\0" * 4096
             try:
                 while True:
                     f.write(chunk)
-                    f.flush()
             except OSError:
                 pass
         if keep:

@@ -20,15 +20,6 @@ faults.ensure_root_for_mounts()
 PAD = "p" * 180
 
 
-def fill(fs, keep):
-    """fs.fill(keep), also when closing its filler raises ENOSPC before it frees `keep`."""
-    try:
-        fs.fill(keep=keep)
-    except OSError:
-        filler = os.path.join(fs.path, "filler")
-        os.truncate(filler, max(0, os.path.getsize(filler) - keep))
-
-
 class FileOutputFull(harness.AgentTestCase):
     def setUp(self):
         super().setUp()
@@ -72,7 +63,7 @@ class FileOutputFull(harness.AgentTestCase):
 
         # Room for one to two pages: the next batch is cut short by the disk, and
         # its retries fail outright.
-        fill(self.fs, keep=4096)
+        self.fs.fill(keep=4096)
         wait_for(lambda: a.stderr().count("No space left on device") >= 2, 30,
                  "the full disk to fail a write and its retry")
 

@@ -145,19 +145,6 @@ TEST_CASE("line sink retries when its file cannot be opened", "[line_sink]") {
   CHECK(loop.close() == 0);
 }
 
-TEST_CASE("line sink without a loop answers before send returns", "[line_sink]") {
-  test::TempDir dir;
-  std::string path = dir.file("out.jsonl");
-  LineSink sink(path);
-  int calls = 0;
-  sink.send({{"a", "{}"}}, [&](SendOutcome o) {
-    ++calls;
-    CHECK(o.kind == SendOutcome::Kind::kAck);
-  });
-  CHECK(calls == 1);
-  CHECK(read_file(path).value() == "{}\n");
-}
-
 TEST_CASE("line sink idle does not keep the loop running", "[line_sink]") {
   test::TempDir dir;
   test::TestLoop loop;
