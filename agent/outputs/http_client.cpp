@@ -1,6 +1,7 @@
 #include "agent/outputs/http_client.h"
 
 #include <strings.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -216,6 +217,8 @@ struct HttpClient::Impl {
     set(g_curl->easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
     set(g_curl->easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count())));
     set(g_curl->easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L));
+    // curl 7.88 makes its sockets without close-on-exec: made here, with it.
+    set(g_curl->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_curl_open_socket));
     // Only http and https, and no redirects: a 3xx is reported to the caller, which
     // retries it like an error (SPEC §5). Never CURLOPT_VERBOSE: it prints the
     // Authorization header.
@@ -391,6 +394,17 @@ struct HttpClient::Impl {
     }
     uv_poll_start(socket->poll, events, &Impl::on_poll);
     return 0;
+  }
+
+  // A connection's socket, as curl would make it but close-on-exec, so that an
+  // exec check's command never holds the agent's connection (and could neither
+  // write into it nor keep it open after curl closed it). The spawner marks
+  // every descriptor close-on-exec in its children anyway; this one is safe
+  // even from forks that skip that hook. curl still closes it with close().
+  static curl_socket_t on_curl_open_socket(void* /*clientp*/, curlsocktype /*purpose*/,
+                                           curl_sockaddr* address) noexcept {
+    int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
   }
 
   static int on_curl_timer(CURLM* /*multi*/, long timeout_ms, void* userp) noexcept {
