@@ -160,7 +160,9 @@ class Loader {
       if (real_path(m) == main_real) {
         continue;  // `include = *.ini` beside the main file
       }
-      Result<std::string> text = read_file(m);
+      // Only regular files: a FIFO here would block check-config, or the loop
+      // of a running agent on reload, until some writer came along.
+      Result<std::string> text = read_regular_file(m);
       if (!text.ok()) {
         add_error(&errors_, path_, line, "include: " + text.error());
         continue;

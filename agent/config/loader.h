@@ -25,8 +25,11 @@ struct LoadResult {
   std::vector<ConfigError> errors;  // every error, in file order
 };
 
-// Reads the main file, then its includes in sorted order (SPEC §3). An
-// unreadable main file gives one error at line 0. Never throws, never exits.
+// Reads the main file, then its includes in sorted order. An unreadable main
+// file gives one error at line 0. An included path must be a regular file (or a
+// link to one): a FIFO, a device or a folder matched by the glob is an error at
+// the include line, and is never opened in a way that could block. Never
+// throws, never exits.
 LoadResult load_config(const std::string& path, const LoadOptions& options = {});
 
 // The key tables, for the docs and for check-config (one place, SPEC §3).

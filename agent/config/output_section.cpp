@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -43,11 +44,23 @@ bool is_header_name(std::string_view s) {
 }
 
 // Opens and reads one byte, as curl will: access(2) says yes to root for files
-// it then cannot read (a folder, for one).
+// it then cannot read (a folder, for one). Only a regular file will do, and it
+// is opened without blocking: curl would hang on a FIFO, and so would this.
 Status check_readable(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return make_error(strerror(errno));
+  }
+  if (std::string kind = non_regular_kind(st.st_mode); !kind.empty()) {
+    return make_error("it is " + kind + ", not a regular file");
+  }
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
     return make_error(strerror(errno));
+  }
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return make_error("it is not a regular file");
   }
   char c = 0;
   ssize_t n = read(fd, &c, 1);
@@ -87,7 +100,7 @@ void read_token(const Section& s, OutputConfig* out, ConfigErrors* errors) {
   }
   std::string path(trim(file->value));
   // A token is a line of text; anything larger is surely the wrong file.
-  Result<std::string> text = read_file(path, 64 * 1024);
+  Result<std::string> text = read_regular_file(path, 64 * 1024);
   if (!text.ok()) {
     add_error(errors, file->file, file->line, "token_file: " + text.error());
     return;

@@ -1,5 +1,6 @@
 #include "agent/config/loader.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -493,6 +494,27 @@ TEST_CASE("an included file that cannot be read is an error at the include line"
         Messages{d.main() + ":3: include: cannot open " + link + ": No such file or directory"});
 }
 
+TEST_CASE("an include that is not a regular file is an error and is never waited on", "[config]") {
+  ConfigDir d;
+  std::filesystem::create_directories(d.dir.file("conf.d/folder.ini"));
+  // Nobody ever writes to the FIFO: an open that waited for a writer would
+  // hang the test.
+  std::string fifo = d.dir.file("conf.d/b-fifo.ini");
+  REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+  std::string link = d.dir.file("conf.d/c-link.ini");
+  REQUIRE(symlink(fifo.c_str(), link.c_str()) == 0);
+  std::string device = d.dir.file("conf.d/d-null.ini");
+  REQUIRE(symlink("/dev/null", device.c_str()) == 0);
+  d.write("conf.d/e-good.ini", "[load]\n");  // read, and no error of its own
+  LoadResult r = d.load("[agent]\ninclude = conf.d/*.ini\n");
+  CHECK(messages(r) ==
+        Messages{d.main() + ":2: include: " + fifo + " is a FIFO, not a regular file",
+                 d.main() + ":2: include: " + link + " is a FIFO, not a regular file",
+                 d.main() + ":2: include: " + device + " is a character device, not a regular file",
+                 d.main() + ":2: include: " + d.dir.file("conf.d/folder.ini") +
+                     " is a folder, not a regular file"});
+}
+
 TEST_CASE("an included file may not include again", "[config]") {
   ConfigDir d;
   std::string inc = d.write("conf.d/a.ini", "[agent]\ninclude = more/*.ini\n");
@@ -743,6 +765,20 @@ TEST_CASE("output values are checked", "[config]") {
                  d.main() + ":12: token_file: '" + empty_token + "' is empty",
                  d.main() + ":13: missing routing_key in [output c] (format pagerduty needs it)",
                  d.main() + ":19: token and token_file exclude each other"});
+}
+
+TEST_CASE("token, CA and key files must be regular files, never waited on", "[config]") {
+  ConfigDir d;
+  std::string fifo = d.dir.file("fifo");
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  LoadResult r = d.load("[output a]\nurl = https://x\ntoken_file = " + fifo +
+                        "\nca_file = " + fifo + "\nkey_file = " + d.dir.path() + "\n");
+  CHECK(messages(r) ==
+        Messages{
+            d.main() + ":3: token_file: " + fifo + " is a FIFO, not a regular file",
+            d.main() + ":4: ca_file: cannot read '" + fifo + "': it is a FIFO, not a regular file",
+            d.main() + ":5: key_file: cannot read '" + d.dir.path() +
+                "': it is a folder, not a regular file"});
 }
 
 TEST_CASE("a disabled check is not handed to its plugin", "[config]") {
