@@ -469,7 +469,14 @@ uint64_t HttpClient::post(HttpRequest req, std::function<void(HttpResponse)> don
     // curl would refuse it too (CURLOPT_PROTOCOLS_STR), but only after its
     // connect timeout: say so at once.
     HttpResponse r;
-    r.error = "unsupported URL scheme (only http and https): " + req.url.substr(0, 16);
+    // Only the scheme: the rest may hold credentials.
+    size_t scheme = req.url.find("://");
+    r.error = "unsupported URL scheme (only http and https)";
+    if (scheme != std::string::npos && scheme <= 16 &&
+        std::all_of(req.url.begin(), req.url.begin() + static_cast<long>(scheme),
+                    [](char c) { return isalnum(static_cast<unsigned char>(c)) != 0; })) {
+      r.error += ": " + req.url.substr(0, scheme);
+    }
     done(std::move(r));
     return id;
   }

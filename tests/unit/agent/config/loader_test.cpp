@@ -756,7 +756,8 @@ TEST_CASE("output values are checked", "[config]") {
                      ": No such file or directory",
                  d.main() + ":4: ca_file: cannot read '" + d.dir.file("no-ca.pem") +
                      "': No such file or directory",
-                 d.main() + ":5: header: expected 'Name: value', got 'no colon here'",
+                 d.main() + ":5: header: expected 'Name: value' (no ':' found; the value is not "
+                            "shown)",
                  d.main() + ":6: proxy: invalid proxy 'socks5://p:1080' (use http://HOST:PORT)",
                  d.main() + ":7: batch_max: must be at least 1",
                  d.main() + ":8: spool_max: must be at least 4KiB",
@@ -765,6 +766,39 @@ TEST_CASE("output values are checked", "[config]") {
                  d.main() + ":12: token_file: '" + empty_token + "' is empty",
                  d.main() + ":13: missing routing_key in [output c] (format pagerduty needs it)",
                  d.main() + ":19: token and token_file exclude each other"});
+}
+
+TEST_CASE("errors never show a secret", "[config]") {
+  ConfigDir d;
+  d.env["PROXY_PASSWORD"] = "sk-proxy-pass";
+  LoadResult r = d.load(
+      "[output a]\n"
+      "url = htps://user:sk-url-pass@host/x?api_key=sk-url-query\n"
+      "header = X-Api-Key sk-header-value\n"
+      "header = X Api: sk-header-value2\n"
+      "proxy = http://user:${PROXY_PASSWORD}@proxy:3128\n"
+      "token = sk-tok${en\n"
+      "routing_key = sk-rk${1:-sk-default}\n"
+      "[output b]\n"
+      "url = sk-pasted-into-url\n");
+  std::vector<std::string> got = messages(r);
+  CHECK(got == Messages{d.main() + ":2: url: invalid url 'htps://host/x?…' (use https://…, "
+                                   "http://…, stdout or file:PATH)",
+                        d.main() + ":3: header: expected 'Name: value' (no ':' found; the value "
+                                   "is not shown)",
+                        d.main() + ":4: header: invalid header name before ':' (letters, digits "
+                                   "and !#$%&'*+-.^_`|~; the value is not shown)",
+                        d.main() + ":5: proxy: credentials in the proxy URL are not supported "
+                                   "(use http://HOST:PORT; the value is not shown)",
+                        d.main() + ":6: token: unterminated '${' (write '$$' for a literal '$')",
+                        d.main() + ":7: routing_key: invalid variable name in '${…}' (letters, "
+                                   "digits and _, not starting with a digit; write '$$' for a "
+                                   "literal '$')",
+                        d.main() + ":9: url: invalid url (use https://…, http://…, stdout or "
+                                   "file:PATH)"});
+  for (const std::string& m : got) {
+    CHECK(m.find("sk-") == std::string::npos);
+  }
 }
 
 TEST_CASE("token, CA and key files must be regular files, never waited on", "[config]") {
