@@ -18,6 +18,13 @@ struct LoadOptions {
   bool validate_plugins = true;
   // Variable lookup for ${VAR}; getenv when empty.
   std::function<std::optional<std::string>(const std::string&)> getenv;
+  // With an http:// or https:// output, check that libcurl loads and is recent
+  // enough, and report why not at the first such output's url: the agent would
+  // start and then fail every request. Commands that send nothing may skip it.
+  bool check_http_library = true;
+  // Why HTTP outputs cannot work, "" when they can; the real check (which loads
+  // libcurl) when empty. For tests.
+  std::function<std::string()> http_unavailable;
 };
 
 struct LoadResult {

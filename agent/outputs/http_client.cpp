@@ -32,6 +32,27 @@ bool header_name_is(std::string_view line, std::string_view name) {
 
 }  // namespace
 
+std::string libcurl_version_problem(unsigned version_num, std::string_view version) {
+  if (version_num >= kMinLibcurlVersionNum) {
+    return {};
+  }
+  std::string shown(version);
+  if (shown.empty()) {
+    shown = std::to_string((version_num >> 16) & 0xff) + "." +
+            std::to_string((version_num >> 8) & 0xff) + "." + std::to_string(version_num & 0xff);
+  }
+  return "libcurl " + shown + " is too old: vigil needs " + std::string(kMinLibcurlVersion) +
+         " or later for HTTP outputs";
+}
+
+std::string http_unavailable_reason() {
+  std::string error;
+  if (curl_library(&error) == nullptr) {
+    return error;
+  }
+  return {};
+}
+
 std::optional<Duration> parse_retry_after(std::string_view value, SystemTime now) {
   value = trim(value);
   if (value.empty()) {

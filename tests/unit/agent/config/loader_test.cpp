@@ -27,6 +27,8 @@ class ConfigDir {
   LoadOptions options() const {
     LoadOptions o;
     o.validate_plugins = false;
+    // libcurl is not loaded for grammar tests; one test below fakes it failing.
+    o.http_unavailable = [] { return std::string(); };
     o.getenv = [this](const std::string& name) -> std::optional<std::string> {
       auto it = env.find(name);
       if (it == env.end()) {
@@ -813,6 +815,38 @@ TEST_CASE("token, CA and key files must be regular files, never waited on", "[co
             d.main() + ":4: ca_file: cannot read '" + fifo + "': it is a FIFO, not a regular file",
             d.main() + ":5: key_file: cannot read '" + d.dir.path() +
                 "': it is a folder, not a regular file"});
+}
+
+TEST_CASE("an HTTP output needs a libcurl that works", "[config]") {
+  ConfigDir d;
+  LoadOptions o = d.options();
+  int asked = 0;
+  o.http_unavailable = [&asked] {
+    ++asked;
+    return std::string("libcurl 7.81.0 is too old: vigil needs 7.85.0 or later for HTTP outputs");
+  };
+  std::string main = d.write("vigil.ini",
+                             "[output file]\nurl = file:/tmp/x\n"
+                             "[output a]\nformat = vigil\nurl = https://a\n"
+                             "[output b]\nurl = http://b\n");
+  LoadResult r = load_config(main, o);
+  CHECK(messages(r) == Messages{main + ":5: url: libcurl 7.81.0 is too old: vigil needs 7.85.0 or "
+                                       "later for HTTP outputs"});
+  CHECK(asked == 1);
+
+  // Without an HTTP output libcurl does not matter (and is not loaded).
+  asked = 0;
+  r = load_config(d.write("vigil.ini", "[output]\nurl = stdout\n"), o);
+  CHECK(r.errors.empty());
+  r = load_config(d.write("vigil.ini", "[cpu]\n"), o);
+  CHECK(r.errors.empty());
+  CHECK(asked == 0);
+
+  // Commands that send nothing may skip the check.
+  o.check_http_library = false;
+  r = load_config(main, o);
+  CHECK(r.errors.empty());
+  CHECK(asked == 0);
 }
 
 TEST_CASE("a disabled check is not handed to its plugin", "[config]") {
