@@ -9,7 +9,6 @@ agent's own leftover socket in state_dir is still replaced after a crash.
 """
 
 import os
-import signal
 import socket
 import threading
 
@@ -110,7 +109,6 @@ class StatusSocket(AgentTestCase):
         b = self.start(None)
         self.assertIsNone(self.outcome(b), b.stderr())
         self.assertIn(b"200 OK", ask(sock))
-        b.signal(signal.SIGTERM)
         self.assertEqual(b.stop(), 0)
 
 
