@@ -7,8 +7,8 @@
 
 namespace vigil::cli {
 
-std::optional<Config> load_or_report(const std::string& config_path) {
-  LoadResult r = load_config(config_path);
+std::optional<Config> load_or_report(const std::string& config_path, const LoadOptions& options) {
+  LoadResult r = load_config(config_path, options);
   if (!r.errors.empty()) {
     // Under systemd every stderr line carries its priority, errors too.
     const char* priority = getenv("JOURNAL_STREAM") != nullptr ? "<3>" : "";

@@ -53,8 +53,11 @@ Result<std::string> expand_variables(std::string_view value, const VariableLooku
       fallback = body.substr(sep + 2);
     }
     if (!is_variable_name(name)) {
-      return make_error("invalid variable name '" + std::string(name) + "' in '${" +
-                        std::string(body) + "}'");
+      // Nothing of the value is quoted: it may be a secret (a password with a
+      // '$' in it) rather than a variable, and the default may be one too.
+      return make_error(
+          "invalid variable name in '${…}' (letters, digits and _, not starting with a digit; "
+          "write '$$' for a literal '$')");
     }
     std::optional<std::string> found = lookup(std::string(name));
     if (fallback && (!found || found->empty())) {

@@ -12,6 +12,7 @@
 #include "agent/config/ini_reader.h"
 #include "agent/config/section_keys.h"
 #include "agent/config/sections.h"
+#include "agent/outputs/http_client.h"
 #include "agent/plugin/registry.h"
 #include "agent/util/fs.h"
 #include "agent/util/strings.h"
@@ -160,7 +161,9 @@ class Loader {
       if (real_path(m) == main_real) {
         continue;  // `include = *.ini` beside the main file
       }
-      Result<std::string> text = read_file(m);
+      // Only regular files: a FIFO here would block check-config, or the loop
+      // of a running agent on reload, until some writer came along.
+      Result<std::string> text = read_regular_file(m);
       if (!text.ok()) {
         add_error(&errors_, path_, line, "include: " + text.error());
         continue;
@@ -291,6 +294,7 @@ class Loader {
       check_name(s, s.name.empty() ? "default" : s.name, "output", &seen);
       config_.outputs.push_back(build_output(*ps, &errors_));
     }
+    check_http_library();
     if (output_sections_.empty()) {
       OutputConfig out;
       out.name = "default";
@@ -298,6 +302,29 @@ class Loader {
       out.file = path_;
       out.line = 0;
       config_.outputs.push_back(std::move(out));
+    }
+  }
+
+  // Once, at the first HTTP output's url: every HTTP output fails alike.
+  void check_http_library() {
+    if (!options_.check_http_library) {
+      return;
+    }
+    for (const ParsedSection* ps : output_sections_) {
+      const Entry* url = ps->section.find("url");
+      if (url == nullptr) {
+        continue;
+      }
+      std::string_view u = trim(url->value);
+      if (!starts_with(u, "http://") && !starts_with(u, "https://")) {
+        continue;
+      }
+      std::string reason =
+          options_.http_unavailable ? options_.http_unavailable() : http_unavailable_reason();
+      if (!reason.empty()) {
+        add_error(&errors_, url->file, url->line, "url: " + reason);
+      }
+      return;
     }
   }
 

@@ -18,6 +18,13 @@ struct LoadOptions {
   bool validate_plugins = true;
   // Variable lookup for ${VAR}; getenv when empty.
   std::function<std::optional<std::string>(const std::string&)> getenv;
+  // With an http:// or https:// output, check that libcurl loads and is recent
+  // enough, and report why not at the first such output's url: the agent would
+  // start and then fail every request. Commands that send nothing may skip it.
+  bool check_http_library = true;
+  // Why HTTP outputs cannot work, "" when they can; the real check (which loads
+  // libcurl) when empty. For tests.
+  std::function<std::string()> http_unavailable;
 };
 
 struct LoadResult {
@@ -25,8 +32,11 @@ struct LoadResult {
   std::vector<ConfigError> errors;  // every error, in file order
 };
 
-// Reads the main file, then its includes in sorted order (SPEC §3). An
-// unreadable main file gives one error at line 0. Never throws, never exits.
+// Reads the main file, then its includes in sorted order. An unreadable main
+// file gives one error at line 0. An included path must be a regular file (or a
+// link to one): a FIFO, a device or a folder matched by the glob is an error at
+// the include line, and is never opened in a way that could block. Never
+// throws, never exits.
 LoadResult load_config(const std::string& path, const LoadOptions& options = {});
 
 // The key tables, for the docs and for check-config (one place, SPEC §3).

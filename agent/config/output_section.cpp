@@ -1,9 +1,12 @@
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <utility>
 
 #include "agent/config/address.h"
 #include "agent/config/loader.h"
@@ -42,12 +45,52 @@ bool is_header_name(std::string_view s) {
   return true;
 }
 
+// Where a URL has credentials (`user:password@`) in its authority, or "" when
+// it has none: [begin, end) covers them and the '@'.
+std::pair<size_t, size_t> userinfo_span(std::string_view url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string_view authority =
+      url.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) {
+    return {0, 0};
+  }
+  return {start, start + at + 1};
+}
+
+// A URL as an error message may show it: without credentials, and without the
+// query and fragment, which often carry an API key. Errors reach logs and
+// terminals; secrets must not.
+std::string shown_url(std::string_view url) {
+  auto [from, to] = userinfo_span(url);
+  std::string out = std::string(url.substr(0, from)) + std::string(url.substr(to));
+  size_t query = out.find_first_of("?#");
+  if (query != std::string::npos) {
+    out = out.substr(0, query) + out[query] + "…";
+  }
+  return out;
+}
+
 // Opens and reads one byte, as curl will: access(2) says yes to root for files
-// it then cannot read (a folder, for one).
+// it then cannot read (a folder, for one). Only a regular file will do, and it
+// is opened without blocking: curl would hang on a FIFO, and so would this.
 Status check_readable(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return make_error(strerror(errno));
+  }
+  if (std::string kind = non_regular_kind(st.st_mode); !kind.empty()) {
+    return make_error("it is " + kind + ", not a regular file");
+  }
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
     return make_error(strerror(errno));
+  }
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return make_error("it is not a regular file");
   }
   char c = 0;
   ssize_t n = read(fd, &c, 1);
@@ -87,7 +130,7 @@ void read_token(const Section& s, OutputConfig* out, ConfigErrors* errors) {
   }
   std::string path(trim(file->value));
   // A token is a line of text; anything larger is surely the wrong file.
-  Result<std::string> text = read_file(path, 64 * 1024);
+  Result<std::string> text = read_regular_file(path, 64 * 1024);
   if (!text.ok()) {
     add_error(errors, file->file, file->line, "token_file: " + text.error());
     return;
@@ -103,8 +146,17 @@ void read_headers(const Section& s, OutputConfig* out, ConfigErrors* errors) {
     size_t colon = e->value.find(':');
     std::string_view name =
         colon == std::string::npos ? "" : trim(std::string_view(e->value).substr(0, colon));
+    // Header values are secrets (API keys, tokens): the error shows no part of
+    // the line, which may hold nothing but the value.
+    if (colon == std::string::npos) {
+      add_error(errors, e->file, e->line,
+                "header: expected 'Name: value' (no ':' found; the value is not shown)");
+      continue;
+    }
     if (!is_header_name(name)) {
-      add_error(errors, e->file, e->line, "header: expected 'Name: value', got '" + e->value + "'");
+      add_error(errors, e->file, e->line,
+                "header: invalid header name before ':' (letters, digits and "
+                "!#$%&'*+-.^_`|~; the value is not shown)");
       continue;
     }
     out->headers.emplace_back(std::string(name),
@@ -153,9 +205,12 @@ OutputConfig build_output(const ParsedSection& parsed, ConfigErrors* errors) {
   if (const Entry* e = s.find("url")) {
     out.url = std::string(trim(e->value));
     if (!is_valid_url(out.url)) {
-      add_error(
-          errors, e->file, e->line,
-          "url: invalid url '" + out.url + "' (use https://…, http://…, stdout or file:PATH)");
+      // Shown only when it looks like a URL: a value with no scheme may be a
+      // token pasted into the wrong key.
+      std::string shown =
+          out.url.find("://") != std::string::npos ? " '" + shown_url(out.url) + "'" : "";
+      add_error(errors, e->file, e->line,
+                "url: invalid url" + shown + " (use https://…, http://…, stdout or file:PATH)");
     }
   }
   std::string format = string_value(s, "format").value_or("vigil");
@@ -178,9 +233,15 @@ OutputConfig build_output(const ParsedSection& parsed, ConfigErrors* errors) {
   out.tls_verify = bool_value(s, "tls_verify").value_or(true);
   if (const Entry* e = s.find("proxy")) {
     out.proxy = std::string(trim(e->value));
-    if (!is_proxy_url(out.proxy)) {
+    if (userinfo_span(out.proxy).second != 0) {
       add_error(errors, e->file, e->line,
-                "proxy: invalid proxy '" + out.proxy + "' (use http://HOST:PORT)");
+                "proxy: credentials in the proxy URL are not supported (use http://HOST:PORT; "
+                "the value is not shown)");
+    } else if (!is_proxy_url(out.proxy)) {
+      std::string shown =
+          out.proxy.find("://") != std::string::npos ? " '" + shown_url(out.proxy) + "'" : "";
+      add_error(errors, e->file, e->line,
+                "proxy: invalid proxy" + shown + " (use http://HOST:PORT)");
     }
   }
   out.timeout = duration_value(s, "timeout").value_or(out.timeout);

@@ -39,7 +39,8 @@ files its `[agent] include` glob names.
 
 `include` is a glob relative to the main file's folder (or absolute). The main
 file is read first, then the matching files in byte order. A glob that matches
-nothing is fine; a match that cannot be read (a dangling link too) is an error
+nothing is fine; a match that cannot be read (a dangling link too), or that is
+not a regular file or a link to one (a folder, a FIFO, a device), is an error
 at the `include` line. Only the main file may set `include`: an included file
 that does is an error. The main file itself is skipped if the glob matches it.
 `[agent]` and `[incidents]` appear at most once across all files (a second one
@@ -100,7 +101,11 @@ constexpr std::string_view kOutputs = R"(
 An unnamed `[output]` is named `default`; output names follow the check-name
 syntax (`vigil` is allowed here) and are unique. With no output section there
 is one output named `default` with `url = stdout`. `token` and `token_file`
-exclude each other; the `pagerduty` format needs `routing_key`.
+exclude each other; the `pagerduty` format needs `routing_key`. An `https://` or
+`http://` output needs libcurl 7.85.0 or later (`libcurl.so.4`): an older or
+missing one is an error at the first such output's `url`. Errors never show
+the value of `token`, `routing_key` or `header`, nor the credentials or query
+of a URL.
 
 )";
 

@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include "agent/outputs/http_client.h"
+
 namespace vigil {
 namespace {
 
@@ -31,7 +33,26 @@ const CurlLibrary* curl_library(std::string* error) {
       failure = std::string("cannot load libcurl: ") + (e != nullptr ? e : "unknown error");
       return;
     }
+    // The version first: the library may be an older one (a distribution's
+    // 7.81, say), whose other functions all exist but refuse options the
+    // client sets on every request. Refused here, it is one clear message at
+    // start instead of "curl setup failed" on every request.
     std::string missing;
+    decltype(&::curl_version_info) version_info = nullptr;
+    if (!bind(h, "curl_version_info", &version_info, &missing)) {
+      failure = "libcurl lacks " + missing;
+      return;
+    }
+    const curl_version_info_data* info = version_info(CURLVERSION_NOW);
+    if (info == nullptr) {
+      failure = "libcurl does not say its version";
+      return;
+    }
+    failure =
+        libcurl_version_problem(info->version_num, info->version != nullptr ? info->version : "");
+    if (!failure.empty()) {
+      return;
+    }
     bool ok = bind(h, "curl_global_init", &lib.global_init, &missing) &&
               bind(h, "curl_easy_init", &lib.easy_init, &missing) &&
               bind(h, "curl_easy_cleanup", &lib.easy_cleanup, &missing) &&

@@ -35,8 +35,9 @@ struct CurlLibrary {
   decltype(&::curl_slist_free_all) slist_free_all;
 };
 
-// Loads libcurl once (thread-safe) and runs curl_global_init; nullptr when it
-// cannot be loaded, with the reason in *error.
+// Loads libcurl once (thread-safe), checks that it is recent enough
+// (libcurl_version_problem in http_client.h) and runs curl_global_init; nullptr
+// when it cannot be loaded or is too old, with the reason in *error.
 const CurlLibrary* curl_library(std::string* error);
 
 }  // namespace vigil

@@ -1,6 +1,7 @@
 #include "agent/outputs/http_client.h"
 
 #include <strings.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -30,6 +31,27 @@ bool header_name_is(std::string_view line, std::string_view name) {
 }
 
 }  // namespace
+
+std::string libcurl_version_problem(unsigned version_num, std::string_view version) {
+  if (version_num >= kMinLibcurlVersionNum) {
+    return {};
+  }
+  std::string shown(version);
+  if (shown.empty()) {
+    shown = std::to_string((version_num >> 16) & 0xff) + "." +
+            std::to_string((version_num >> 8) & 0xff) + "." + std::to_string(version_num & 0xff);
+  }
+  return "libcurl " + shown + " is too old: vigil needs " + std::string(kMinLibcurlVersion) +
+         " or later for HTTP outputs";
+}
+
+std::string http_unavailable_reason() {
+  std::string error;
+  if (curl_library(&error) == nullptr) {
+    return error;
+  }
+  return {};
+}
 
 std::optional<Duration> parse_retry_after(std::string_view value, SystemTime now) {
   value = trim(value);
@@ -216,6 +238,8 @@ struct HttpClient::Impl {
     set(g_curl->easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
     set(g_curl->easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count())));
     set(g_curl->easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L));
+    // curl 7.88 makes its sockets without close-on-exec: made here, with it.
+    set(g_curl->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_curl_open_socket));
     // Only http and https, and no redirects: a 3xx is reported to the caller, which
     // retries it like an error (SPEC §5). Never CURLOPT_VERBOSE: it prints the
     // Authorization header.
@@ -393,6 +417,17 @@ struct HttpClient::Impl {
     return 0;
   }
 
+  // A connection's socket, as curl would make it but close-on-exec, so that an
+  // exec check's command never holds the agent's connection (and could neither
+  // write into it nor keep it open after curl closed it). The spawner marks
+  // every descriptor close-on-exec in its children anyway; this one is safe
+  // even from forks that skip that hook. curl still closes it with close().
+  static curl_socket_t on_curl_open_socket(void* /*clientp*/, curlsocktype /*purpose*/,
+                                           curl_sockaddr* address) noexcept {
+    int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
+  }
+
   static int on_curl_timer(CURLM* /*multi*/, long timeout_ms, void* userp) noexcept {
     auto* self = static_cast<Impl*>(userp);
     if (self->timer == nullptr) {
@@ -455,7 +490,14 @@ uint64_t HttpClient::post(HttpRequest req, std::function<void(HttpResponse)> don
     // curl would refuse it too (CURLOPT_PROTOCOLS_STR), but only after its
     // connect timeout: say so at once.
     HttpResponse r;
-    r.error = "unsupported URL scheme (only http and https): " + req.url.substr(0, 16);
+    // Only the scheme: the rest may hold credentials.
+    size_t scheme = req.url.find("://");
+    r.error = "unsupported URL scheme (only http and https)";
+    if (scheme != std::string::npos && scheme <= 16 &&
+        std::all_of(req.url.begin(), req.url.begin() + static_cast<long>(scheme),
+                    [](char c) { return isalnum(static_cast<unsigned char>(c)) != 0; })) {
+      r.error += ": " + req.url.substr(0, scheme);
+    }
     done(std::move(r));
     return id;
   }

@@ -45,6 +45,20 @@ inline constexpr size_t kMaxResponseBodyBytes = 4096;
 // gives 0). nullopt when the value is neither.
 std::optional<Duration> parse_retry_after(std::string_view value, SystemTime now);
 
+// The oldest libcurl the client works with: CURLOPT_PROTOCOLS_STR and
+// CURLOPT_REDIR_PROTOCOLS_STR, set on every request, came in 7.85.0; every other
+// option and function it uses is older.
+inline constexpr unsigned kMinLibcurlVersionNum = 0x075500;
+inline constexpr std::string_view kMinLibcurlVersion = "7.85.0";
+
+// "" when libcurl `version` (CURLVERSION_NOW's version_num, 0xXXYYZZ, and its
+// text) is recent enough for the client, else the message saying it is not.
+std::string libcurl_version_problem(unsigned version_num, std::string_view version);
+
+// Why HTTP outputs cannot work in this process, or "" when they can: libcurl
+// cannot be loaded, or is too old. Loads libcurl (once) to find out.
+std::string http_unavailable_reason();
+
 // HTTP(S) POSTs driven by a libuv loop through curl's multi-socket interface.
 // Every method must be called on the loop's thread. Connections are kept alive and
 // reused between requests to the same endpoint.

@@ -1,10 +1,19 @@
 #include "agent/services/uv_spawner.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <array>
+#include <cerrno>
+#include <cstdint>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +52,95 @@ class OwnedHandle {
 };
 
 constexpr Duration kKillGrace{1000};
+
+// The kernel's ABI, for C libraries whose headers predate close_range (5.9) or
+// its CLOEXEC flag (5.11).
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+constexpr unsigned kCloseRangeCloexec = 1u << 2;
+
+void set_cloexec(int fd) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
+    fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+}
+
+// Walks /proc/self/fd with raw getdents64 into a buffer on the stack: opendir
+// would allocate, and this runs in a child forked from a threaded process.
+bool cloexec_listed_fds() {
+  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    return false;
+  }
+  alignas(8) char buf[4096];
+  while (true) {
+    long n = syscall(SYS_getdents64, dir, buf, sizeof buf);
+    if (n <= 0) {
+      break;
+    }
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+      off += d->d_reclen;
+      int fd = 0;
+      bool number = d->d_name[0] != '\0';
+      for (const char* c = d->d_name; *c != '\0'; ++c) {
+        if (*c < '0' || *c > '9') {
+          number = false;
+          break;
+        }
+        fd = fd * 10 + (*c - '0');
+      }
+      if (number && fd > 2 && fd != dir) {
+        set_cloexec(fd);
+      }
+    }
+  }
+  close(dir);
+  return true;
+}
+
+// Runs in every child of fork(), before it execs: every descriptor above
+// stderr becomes close-on-exec, so the command gets exactly the stdin, stdout
+// and stderr libuv dups onto 0, 1 and 2, and nothing else of the agent. The
+// agent opens its own descriptors close-on-exec, but not every library does:
+// libcurl 7.88 makes its multi handle's wake-up socketpair without the flag
+// (and its connections, unless told otherwise). Marking the agent's
+// descriptors from the loop before each spawn would race with the threads that
+// open them (libcurl's resolver, libuv's pool); in the child it is free of
+// races: the child has one thread and its own copy of the table. Marked, not
+// closed: libuv still needs its stdio pipes and the pipe that reports a failed
+// exec between fork and exec, and exec closes them all at once.
+//
+// uv_spawn lets no code run between fork and exec, so this hook is how the
+// spawner gets there; it holds as long as libuv forks with fork(), as it does
+// on Linux (posix_spawn and vfork skip atfork handlers, and the unit test
+// "spawned commands inherit no descriptor above stderr" would then fail). Only
+// async-signal-safe calls here.
+void mark_inherited_fds_cloexec() noexcept {
+  int saved = errno;
+  if (syscall(SYS_close_range, 3u, ~0u, kCloseRangeCloexec) != 0 && !cloexec_listed_fds()) {
+    // No close_range with CLOEXEC (before Linux 5.11) and no /proc: every
+    // possible descriptor number, up to a bound that keeps a huge limit from
+    // stalling the child for minutes (the agent never has that many open).
+    constexpr uint64_t kMostFds = 1u << 20;
+    rlimit lim{};
+    uint64_t last = kMostFds;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < kMostFds) {
+      last = lim.rlim_cur;
+    }
+    for (uint64_t fd = 3; fd < last; ++fd) {
+      set_cloexec(static_cast<int>(fd));
+    }
+  }
+  errno = saved;
+}
+
+void install_fork_hook() {
+  static std::once_flag once;
+  std::call_once(once, [] { pthread_atfork(nullptr, nullptr, &mark_inherited_fds_cloexec); });
+}
 
 }  // namespace
 
@@ -252,7 +350,7 @@ class UvSpawner::Run {
   OwnedHandle<uv_process_t> process_;
 };
 
-UvSpawner::UvSpawner(uv_loop_s* loop) : loop_(loop) {}
+UvSpawner::UvSpawner(uv_loop_s* loop) : loop_(loop) { install_fork_hook(); }
 
 UvSpawner::~UvSpawner() { runs_.clear(); }
 

@@ -15,7 +15,9 @@ namespace vigil {
 // stderr discarded, each command the leader of its own session and process
 // group (UV_PROCESS_DETACHED calls setsid) so that a timeout kills everything
 // it started, not only the first process. At the timeout the group gets
-// SIGTERM, then SIGKILL a second later.
+// SIGTERM, then SIGKILL a second later. A command inherits no descriptor of the
+// agent but its stdin, stdout and stderr: the first spawner installs a fork
+// hook that marks every other one close-on-exec in the child.
 class UvSpawner final : public Spawner {
  public:
   explicit UvSpawner(uv_loop_s* loop);

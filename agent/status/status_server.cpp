@@ -1,15 +1,21 @@
 #include "agent/status/status_server.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
 #include "agent/loop/uv_handle.h"
 #include "agent/status/metrics_text.h"
 #include "agent/status/status_json.h"
+#include "agent/util/fs.h"
 #include "agent/util/log.h"
 
 namespace vigil {
@@ -35,6 +41,90 @@ const char* reason(int status) {
       return "Service Unavailable";
   }
   return "Error";
+}
+
+enum class SocketUse { kStale, kLive, kUnknown };
+
+// Whether a program listens on the unix socket at `path`. Non-blocking, so a
+// listener with a full backlog (EAGAIN) counts as live rather than stalling
+// the loop.
+SocketUse probe_socket(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return SocketUse::kUnknown;
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int err = errno;
+  ::close(fd);
+  if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
+    return SocketUse::kLive;
+  }
+  // ECONNREFUSED: the file of a socket whose owner closed it or died.
+  return err == ECONNREFUSED ? SocketUse::kStale : SocketUse::kUnknown;
+}
+
+std::string folder_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Whether `path` lies in `dir` or below, both resolved (links, "..").
+bool is_inside(const std::string& path, const std::string& dir) {
+  char folder[PATH_MAX];
+  char owned[PATH_MAX];
+  if (realpath(folder_of(path).c_str(), folder) == nullptr ||
+      realpath(dir.c_str(), owned) == nullptr) {
+    return false;
+  }
+  std::string f(folder);
+  std::string o(owned);
+  return f == o || (f.size() > o.size() && f.compare(0, o.size(), o) == 0 &&
+                    (o == "/" || f[o.size()] == '/'));
+}
+
+// Makes way for binding `path`: nothing is there, or a leftover socket of this
+// agent that is removed; anything else is an error, and is left alone. Taking
+// another program's socket path would cut it off from its clients for good
+// (its file gone, its listener orphaned), and a regular file may be anyone's.
+Status make_way(const std::string& address, const std::string& path, const std::string& owned_dir) {
+  std::string prefix = "status_listen " + address + ": ";
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return {};
+    }
+    return make_error(prefix + "cannot check " + path + ": " + strerror(errno));
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    std::string kind = non_regular_kind(st.st_mode);
+    return make_error(prefix + path + " exists and is " + (kind.empty() ? "a file" : kind) +
+                      ", not a socket; remove it or choose another path");
+  }
+  switch (probe_socket(path)) {
+    case SocketUse::kLive:
+      return make_error(prefix + "another program listens on " + path +
+                        "; stop it or choose another path");
+    case SocketUse::kUnknown:
+      return make_error(prefix + path +
+                        " is a socket this agent cannot tell is unused; remove it or choose "
+                        "another path");
+    case SocketUse::kStale:
+      break;
+  }
+  if (!owned_dir.empty() && !is_inside(path, owned_dir)) {
+    return make_error(prefix + path +
+                      " exists and is not inside state_dir; remove it or choose another path");
+  }
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return make_error(prefix + "cannot remove the stale socket " + path + ": " + strerror(errno));
+  }
+  return {};
 }
 
 }  // namespace
@@ -71,6 +161,10 @@ struct StatusServer::Impl {
   UvHandle<uv_any_handle> listener;  // a uv_tcp_t or a uv_pipe_t
   bool is_tcp = false;
   std::string unix_path;
+  // The socket file bound, so that close() removes that one and never a file
+  // someone put at the path since.
+  dev_t unix_dev = 0;
+  ino_t unix_ino = 0;
   std::set<Connection*> connections;
   uint64_t accepted = 0;
 
@@ -248,12 +342,16 @@ void StatusServer::close() {
   }
   impl_->listener.reset();
   if (!impl_->unix_path.empty()) {
-    unlink(impl_->unix_path.c_str());
+    struct stat st {};
+    if (lstat(impl_->unix_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
+        st.st_dev == impl_->unix_dev && st.st_ino == impl_->unix_ino) {
+      unlink(impl_->unix_path.c_str());
+    }
     impl_->unix_path.clear();
   }
 }
 
-Status StatusServer::listen(const std::string& address) {
+Status StatusServer::listen(const std::string& address, const std::string& owned_dir) {
   auto on_conn = [](uv_stream_t* s, int status) noexcept {
     auto* impl = static_cast<Impl*>(s->data);
     if (impl != nullptr && status == 0) {
@@ -262,27 +360,54 @@ Status StatusServer::listen(const std::string& address) {
   };
   if (address.rfind("unix:", 0) == 0) {
     std::string path = address.substr(5);
+    if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+      // libuv would bind a name cut short, which close() could then not find.
+      return make_error("status_listen " + address + ": the path is longer than " +
+                        std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                        " bytes, the most a unix socket takes");
+    }
+    if (Status s = make_way(address, path, owned_dir); !s.ok()) {
+      return s;
+    }
+    // Bound here rather than with uv_pipe_bind: libuv unlinks the path of a
+    // pipe it bound when the handle closes, whatever is there by then, and
+    // close() must remove only the socket this server made.
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      return make_error("status_listen " + address + ": " +
+                        uv_strerror(uv_translate_sys_error(errno)));
+    }
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      int err = errno;
+      ::close(fd);
+      return make_error("status_listen " + address + ": " +
+                        uv_strerror(uv_translate_sys_error(err)));
+    }
+    struct stat st {};
+    if (lstat(path.c_str(), &st) == 0) {
+      impl_->unix_dev = st.st_dev;
+      impl_->unix_ino = st.st_ino;
+      impl_->unix_path = path;
+    }
+    chmod(path.c_str(), 0660);
     auto* any = new uv_any_handle;
     uv_pipe_t* p = &any->pipe;
     uv_pipe_init(impl_->loop, p, 0);
     p->data = impl_.get();
     impl_->listener.adopt(any);
-    struct stat st {};
-    // A socket left behind by an agent that died: the state_dir lock proves no
-    // live agent owns it.
-    if (lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
-      unlink(path.c_str());
-    }
-    int rc = uv_pipe_bind(p, path.c_str());
-    if (rc == 0) {
-      chmod(path.c_str(), 0660);
+    int rc = uv_pipe_open(p, fd);
+    if (rc != 0) {
+      ::close(fd);  // not the handle's until uv_pipe_open succeeds
+    } else {
       rc = uv_listen(reinterpret_cast<uv_stream_t*>(p), 16, on_conn);
     }
     if (rc != 0) {
-      impl_->listener.reset();
+      close();
       return make_error("status_listen " + address + ": " + uv_strerror(rc));
     }
-    impl_->unix_path = path;
     return {};
   }
   // HOST:PORT, with [v6]:PORT.

@@ -24,8 +24,15 @@ class StatusServer {
   StatusServer(const StatusServer&) = delete;
   StatusServer& operator=(const StatusServer&) = delete;
 
-  // Binds and listens. A unix socket file left by an agent that died is replaced.
-  Status listen(const std::string& address);
+  // Binds and listens. For `unix:PATH`, whatever is at PATH already is only
+  // removed when it is provably a leftover of this agent: a socket nobody
+  // listens on, inside `owned_dir` (the state_dir, whose lock the agent holds,
+  // so no other agent uses it). Anything else is refused with an error saying
+  // what is there: a file or folder that is not a socket, a socket another
+  // program listens on, a stale socket outside owned_dir. An empty owned_dir
+  // (a caller that knows no such folder) replaces a stale socket wherever it
+  // is, as earlier versions did, but never a live one.
+  Status listen(const std::string& address, const std::string& owned_dir = "");
   // The TCP port bound (after listen on port 0), or 0.
   int port() const;
   void close();

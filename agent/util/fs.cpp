@@ -27,6 +27,33 @@ std::string dirname_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// Reads fd to its end and closes it.
+Result<std::string> read_all(int fd, const std::string& path, size_t max_bytes) {
+  std::string out;
+  char buf[65536];
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      Error e = make_error(errno_text("cannot read", path));
+      close(fd);
+      return e;
+    }
+    if (n == 0) {
+      break;
+    }
+    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+      close(fd);
+      return make_error(path + " is larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
 }  // namespace
 
 Status write_file_atomic(const std::string& path, const std::string& contents) {
@@ -79,29 +106,55 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes) {
   if (fd < 0) {
     return make_error(errno_text("cannot open", path));
   }
-  std::string out;
-  char buf[65536];
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      Error e = make_error(errno_text("cannot read", path));
-      close(fd);
-      return e;
-    }
-    if (n == 0) {
-      break;
-    }
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      close(fd);
-      return make_error(path + " is larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    out.append(buf, static_cast<size_t>(n));
+  return read_all(fd, path, max_bytes);
+}
+
+std::string non_regular_kind(unsigned mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return "";
+    case S_IFDIR:
+      return "a folder";
+    case S_IFIFO:
+      return "a FIFO";
+    case S_IFCHR:
+      return "a character device";
+    case S_IFBLK:
+      return "a block device";
+    case S_IFSOCK:
+      return "a socket";
+    case S_IFLNK:
+      return "a symbolic link";
   }
-  close(fd);
-  return out;
+  return "not a regular file";
+}
+
+Result<std::string> read_regular_file(const std::string& path, size_t max_bytes) {
+  // stat first, so that a device is never opened (opening one may have an
+  // effect: a tape rewinds, a terminal may become the controlling one).
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return make_error(errno_text("cannot open", path));
+  }
+  if (std::string kind = non_regular_kind(st.st_mode); !kind.empty()) {
+    return make_error(path + " is " + kind + ", not a regular file");
+  }
+  // It may have been swapped since: O_NONBLOCK keeps the open of a FIFO from
+  // waiting for a writer, and fstat says what was opened.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    return make_error(errno_text("cannot open", path));
+  }
+  if (fstat(fd, &st) != 0) {
+    Error e = make_error(errno_text("cannot stat", path));
+    close(fd);
+    return e;
+  }
+  if (std::string kind = non_regular_kind(st.st_mode); !kind.empty()) {
+    close(fd);
+    return make_error(path + " is " + kind + ", not a regular file");
+  }
+  return read_all(fd, path, max_bytes);
 }
 
 Status make_dirs(const std::string& path, unsigned mode) {

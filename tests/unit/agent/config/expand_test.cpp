@@ -34,7 +34,12 @@ TEST_CASE("undefined variables and malformed references are errors", "[config]")
         "undefined variable 'B' (set it, or give a default: ${B:-VALUE})");
   CHECK(expand_variables("${A", fake_env).error() ==
         "unterminated '${' (write '$$' for a literal '$')");
-  CHECK(expand_variables("${1X}", fake_env).error() == "invalid variable name '1X' in '${1X}'");
+  CHECK(expand_variables("${1X}", fake_env).error() ==
+        "invalid variable name in '${…}' (letters, digits and _, not starting with a digit; "
+        "write '$$' for a literal '$')");
+  // A value that only looks like a variable may be a secret: none of it is quoted.
+  CHECK(expand_variables("pa${ss word:-s3cret}", fake_env).error().find("s3cret") ==
+        std::string::npos);
   CHECK_FALSE(expand_variables("${}", fake_env).ok());
 }
 

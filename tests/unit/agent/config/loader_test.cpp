@@ -1,5 +1,6 @@
 #include "agent/config/loader.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -26,6 +27,8 @@ class ConfigDir {
   LoadOptions options() const {
     LoadOptions o;
     o.validate_plugins = false;
+    // libcurl is not loaded for grammar tests; one test below fakes it failing.
+    o.http_unavailable = [] { return std::string(); };
     o.getenv = [this](const std::string& name) -> std::optional<std::string> {
       auto it = env.find(name);
       if (it == env.end()) {
@@ -493,6 +496,27 @@ TEST_CASE("an included file that cannot be read is an error at the include line"
         Messages{d.main() + ":3: include: cannot open " + link + ": No such file or directory"});
 }
 
+TEST_CASE("an include that is not a regular file is an error and is never waited on", "[config]") {
+  ConfigDir d;
+  std::filesystem::create_directories(d.dir.file("conf.d/folder.ini"));
+  // Nobody ever writes to the FIFO: an open that waited for a writer would
+  // hang the test.
+  std::string fifo = d.dir.file("conf.d/b-fifo.ini");
+  REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+  std::string link = d.dir.file("conf.d/c-link.ini");
+  REQUIRE(symlink(fifo.c_str(), link.c_str()) == 0);
+  std::string device = d.dir.file("conf.d/d-null.ini");
+  REQUIRE(symlink("/dev/null", device.c_str()) == 0);
+  d.write("conf.d/e-good.ini", "[load]\n");  // read, and no error of its own
+  LoadResult r = d.load("[agent]\ninclude = conf.d/*.ini\n");
+  CHECK(messages(r) ==
+        Messages{d.main() + ":2: include: " + fifo + " is a FIFO, not a regular file",
+                 d.main() + ":2: include: " + link + " is a FIFO, not a regular file",
+                 d.main() + ":2: include: " + device + " is a character device, not a regular file",
+                 d.main() + ":2: include: " + d.dir.file("conf.d/folder.ini") +
+                     " is a folder, not a regular file"});
+}
+
 TEST_CASE("an included file may not include again", "[config]") {
   ConfigDir d;
   std::string inc = d.write("conf.d/a.ini", "[agent]\ninclude = more/*.ini\n");
@@ -734,7 +758,8 @@ TEST_CASE("output values are checked", "[config]") {
                      ": No such file or directory",
                  d.main() + ":4: ca_file: cannot read '" + d.dir.file("no-ca.pem") +
                      "': No such file or directory",
-                 d.main() + ":5: header: expected 'Name: value', got 'no colon here'",
+                 d.main() + ":5: header: expected 'Name: value' (no ':' found; the value is not "
+                            "shown)",
                  d.main() + ":6: proxy: invalid proxy 'socks5://p:1080' (use http://HOST:PORT)",
                  d.main() + ":7: batch_max: must be at least 1",
                  d.main() + ":8: spool_max: must be at least 4KiB",
@@ -743,6 +768,85 @@ TEST_CASE("output values are checked", "[config]") {
                  d.main() + ":12: token_file: '" + empty_token + "' is empty",
                  d.main() + ":13: missing routing_key in [output c] (format pagerduty needs it)",
                  d.main() + ":19: token and token_file exclude each other"});
+}
+
+TEST_CASE("errors never show a secret", "[config]") {
+  ConfigDir d;
+  d.env["PROXY_PASSWORD"] = "sk-proxy-pass";
+  LoadResult r = d.load(
+      "[output a]\n"
+      "url = htps://user:sk-url-pass@host/x?api_key=sk-url-query\n"
+      "header = X-Api-Key sk-header-value\n"
+      "header = X Api: sk-header-value2\n"
+      "proxy = http://user:${PROXY_PASSWORD}@proxy:3128\n"
+      "token = sk-tok${en\n"
+      "routing_key = sk-rk${1:-sk-default}\n"
+      "[output b]\n"
+      "url = sk-pasted-into-url\n");
+  std::vector<std::string> got = messages(r);
+  CHECK(got == Messages{d.main() + ":2: url: invalid url 'htps://host/x?…' (use https://…, "
+                                   "http://…, stdout or file:PATH)",
+                        d.main() + ":3: header: expected 'Name: value' (no ':' found; the value "
+                                   "is not shown)",
+                        d.main() + ":4: header: invalid header name before ':' (letters, digits "
+                                   "and !#$%&'*+-.^_`|~; the value is not shown)",
+                        d.main() + ":5: proxy: credentials in the proxy URL are not supported "
+                                   "(use http://HOST:PORT; the value is not shown)",
+                        d.main() + ":6: token: unterminated '${' (write '$$' for a literal '$')",
+                        d.main() + ":7: routing_key: invalid variable name in '${…}' (letters, "
+                                   "digits and _, not starting with a digit; write '$$' for a "
+                                   "literal '$')",
+                        d.main() + ":9: url: invalid url (use https://…, http://…, stdout or "
+                                   "file:PATH)"});
+  for (const std::string& m : got) {
+    CHECK(m.find("sk-") == std::string::npos);
+  }
+}
+
+TEST_CASE("token, CA and key files must be regular files, never waited on", "[config]") {
+  ConfigDir d;
+  std::string fifo = d.dir.file("fifo");
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  LoadResult r = d.load("[output a]\nurl = https://x\ntoken_file = " + fifo +
+                        "\nca_file = " + fifo + "\nkey_file = " + d.dir.path() + "\n");
+  CHECK(messages(r) ==
+        Messages{
+            d.main() + ":3: token_file: " + fifo + " is a FIFO, not a regular file",
+            d.main() + ":4: ca_file: cannot read '" + fifo + "': it is a FIFO, not a regular file",
+            d.main() + ":5: key_file: cannot read '" + d.dir.path() +
+                "': it is a folder, not a regular file"});
+}
+
+TEST_CASE("an HTTP output needs a libcurl that works", "[config]") {
+  ConfigDir d;
+  LoadOptions o = d.options();
+  int asked = 0;
+  o.http_unavailable = [&asked] {
+    ++asked;
+    return std::string("libcurl 7.81.0 is too old: vigil needs 7.85.0 or later for HTTP outputs");
+  };
+  std::string main = d.write("vigil.ini",
+                             "[output file]\nurl = file:/tmp/x\n"
+                             "[output a]\nformat = vigil\nurl = https://a\n"
+                             "[output b]\nurl = http://b\n");
+  LoadResult r = load_config(main, o);
+  CHECK(messages(r) == Messages{main + ":5: url: libcurl 7.81.0 is too old: vigil needs 7.85.0 or "
+                                       "later for HTTP outputs"});
+  CHECK(asked == 1);
+
+  // Without an HTTP output libcurl does not matter (and is not loaded).
+  asked = 0;
+  r = load_config(d.write("vigil.ini", "[output]\nurl = stdout\n"), o);
+  CHECK(r.errors.empty());
+  r = load_config(d.write("vigil.ini", "[cpu]\n"), o);
+  CHECK(r.errors.empty());
+  CHECK(asked == 0);
+
+  // Commands that send nothing may skip the check.
+  o.check_http_library = false;
+  r = load_config(main, o);
+  CHECK(r.errors.empty());
+  CHECK(asked == 0);
 }
 
 TEST_CASE("a disabled check is not handed to its plugin", "[config]") {

@@ -151,6 +151,21 @@ std::string http_date(std::time_t t) {
   return buf;
 }
 
+TEST_CASE("libcurl older than 7.85.0 is refused with its version", "[http]") {
+  CHECK(libcurl_version_problem(0x075100, "7.81.0") ==
+        "libcurl 7.81.0 is too old: vigil needs 7.85.0 or later for HTTP outputs");
+  // Without its text, the number says it.
+  CHECK(libcurl_version_problem(0x075402, "") ==
+        "libcurl 7.84.2 is too old: vigil needs 7.85.0 or later for HTTP outputs");
+  CHECK(libcurl_version_problem(0x075500, "7.85.0").empty());
+  CHECK(libcurl_version_problem(0x075801, "7.88.1").empty());
+  CHECK(libcurl_version_problem(0x080b00, "8.11.0").empty());
+}
+
+TEST_CASE("the libcurl of this host is recent enough", "[http]") {
+  CHECK(http_unavailable_reason().empty());
+}
+
 TEST_CASE("A plain HTTP POST delivers its body and headers and reports 200", "[http]") {
   TempDir dir;
   Receiver receiver(dir.path());

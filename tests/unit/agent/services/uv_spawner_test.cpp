@@ -1,6 +1,7 @@
 #include "agent/services/uv_spawner.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include <chrono>
 #include <optional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "agent/util/fs.h"
 #include "tests/support/temp_dir.h"
@@ -227,6 +230,46 @@ TEST_CASE("spawner destroyed with a run in flight kills it and calls nothing", "
   REQUIRE(pid_text.ok());
   int pid = std::stoi(pid_text.value());
   CHECK(test::wait_exited(pid));
+}
+
+TEST_CASE("spawned commands inherit no descriptor above stderr", "[exec]") {
+  // Descriptors opened without close-on-exec, as libcurl 7.88 opens its
+  // sockets: a command must see none of them.
+  int pipe_fds[2];
+  REQUIRE(pipe(pipe_fds) == 0);
+  int sockets[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sockets) == 0);
+  SpawnRequest req;
+  req.argv = {"ls", "-l", "/proc/self/fd"};
+  req.env = kEnv;
+  Outcome out = run_one(req);
+  for (int fd : {pipe_fds[0], pipe_fds[1], sockets[0], sockets[1]}) {
+    close(fd);
+  }
+  REQUIRE(out.result);
+  REQUIRE(out.result->exit_code == 0);
+  std::istringstream lines(out.result->output);
+  std::string line;
+  std::vector<int> seen;
+  while (std::getline(lines, line)) {
+    size_t arrow = line.find(" -> ");
+    if (arrow == std::string::npos) {
+      continue;  // "total 0"
+    }
+    size_t name = line.rfind(' ', arrow - 1) + 1;
+    int fd = std::stoi(line.substr(name, arrow - name));
+    std::string target = line.substr(arrow + 4);
+    INFO(out.result->output);
+    // Past stderr, only the folder ls itself opened to list.
+    CHECK((fd <= 2 || target.rfind("/proc/", 0) == 0));
+    seen.push_back(fd);
+  }
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen.size() <= 4);
+  REQUIRE(seen.size() >= 3);
+  CHECK(seen[0] == 0);
+  CHECK(seen[1] == 1);
+  CHECK(seen[2] == 2);
 }
 
 }  // namespace vigil

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/util/fs.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/agent/services/uv_test_loop.h"
 
@@ -157,6 +158,133 @@ TEST_CASE("status server replaces a socket file left by a dead agent", "[status]
     REQUIRE(server.listen("unix:" + sock).ok());
     std::string r = serve_while(loop, [&] { return exchange(connect_unix(sock), get("/health")); });
     CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+  }
+  CHECK(loop.close() == 0);
+}
+
+// A socket file nobody listens on, as a dead process leaves it.
+void leave_stale_socket(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  close(fd);
+}
+
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+TEST_CASE("status server replaces a stale socket inside the folder it owns", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("state/vigil.sock");
+  REQUIRE(make_dirs(dir.file("state")).ok());
+  leave_stale_socket(sock);
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    // Given through a path with ".." and a link: still inside.
+    REQUIRE(symlink(dir.file("state").c_str(), dir.file("link").c_str()) == 0);
+    REQUIRE(server.listen("unix:" + sock, dir.file("link/../state")).ok());
+    std::string r = serve_while(loop, [&] { return exchange(connect_unix(sock), get("/health")); });
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("status server leaves a stale socket outside the folder it owns", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  REQUIRE(make_dirs(dir.file("state")).ok());
+  std::string sock = dir.file("elsewhere.sock");
+  leave_stale_socket(sock);
+  ino_t before = inode_of(sock);
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    Status s = server.listen("unix:" + sock, dir.file("state"));
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error() == "status_listen unix:" + sock + ": " + sock +
+                           " exists and is not inside state_dir; remove it or choose another path");
+  }
+  CHECK(inode_of(sock) == before);
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("status server never takes a socket another program listens on", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("vigil.sock");
+  int live = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(bind(live, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(live, 4) == 0);
+  ino_t before = inode_of(sock);
+  // Not even inside the owned folder, nor without one.
+  for (const std::string& owned : {dir.path(), std::string()}) {
+    StatusServer server(loop.get(), small_snapshot);
+    Status s = server.listen("unix:" + sock, owned);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().find("another program listens on " + sock) != std::string::npos);
+  }
+  CHECK(inode_of(sock) == before);
+  // Its owner still gets its clients.
+  int client = connect_unix(sock);
+  CHECK(client >= 0);
+  if (client >= 0) {
+    close(client);
+  }
+  close(live);
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("status server refuses a path that holds a file or a folder", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string file = dir.write("vigil.sock", "someone's data\n");
+  REQUIRE(make_dirs(dir.file("folder.sock")).ok());
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    Status s = server.listen("unix:" + file, dir.path());
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error() == "status_listen unix:" + file + ": " + file +
+                           " exists and is a file, not a socket; remove it or choose another path");
+    s = server.listen("unix:" + dir.file("folder.sock"), dir.path());
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().find("is a folder, not a socket") != std::string::npos);
+  }
+  Result<std::string> text = read_file(file);
+  REQUIRE(text.ok());
+  CHECK(text.value() == "someone's data\n");
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("status server removes at close only the socket it bound", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("vigil.sock");
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    REQUIRE(server.listen("unix:" + sock, dir.path()).ok());
+    // Someone replaced it meanwhile: theirs stays.
+    REQUIRE(unlink(sock.c_str()) == 0);
+    dir.write("vigil.sock", "new\n");
+    server.close();
+    CHECK(access(sock.c_str(), F_OK) == 0);
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("status server refuses a unix path too long for a socket", "[status]") {
+  TestLoop loop;
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    Status s = server.listen("unix:/tmp/" + std::string(120, 'x'));
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().find("the most a unix socket takes") != std::string::npos);
   }
   CHECK(loop.close() == 0);
 }
