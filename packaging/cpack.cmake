@@ -56,10 +56,10 @@ find_program(VIGIL_FILE file)
 if(VIGIL_DPKG_SHLIBDEPS AND VIGIL_FILE)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
   # libcurl is opened at run time (dlopen), so dpkg-shlibdeps cannot see it.
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.85.0)")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6, libstdc++6, libuv1, libcurl4, libinih1, libpcre2-8-0, zlib1g")
+      "libc6, libstdc++6, libuv1, libcurl4 (>= 7.85.0), libinih1, libpcre2-8-0, zlib1g")
 endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/packaging/debian/conffiles ${CMAKE_SOURCE_DIR}/packaging/debian/postinst

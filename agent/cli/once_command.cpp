@@ -51,7 +51,10 @@ std::string once_line(const OnceCheck& c) {
 // Runs every enabled check once, concurrently, and prints one line per check in
 // configuration order. Writes nothing under state_dir and sends nothing.
 int once_command(const std::string& config_path) {
-  std::optional<Config> config = load_or_report(config_path);
+  // Nothing here sends: an HTTP output's libcurl need not load.
+  LoadOptions load;
+  load.check_http_library = false;
+  std::optional<Config> config = load_or_report(config_path, load);
   if (!config) {
     return 1;
   }

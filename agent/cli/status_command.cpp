@@ -69,7 +69,10 @@ int connect_to(const std::string& address, std::string* error) {
 }  // namespace
 
 int status_command(const std::string& config_path, bool json) {
-  std::optional<Config> config = load_or_report(config_path);
+  // Nothing here sends: an HTTP output's libcurl need not load.
+  LoadOptions load;
+  load.check_http_library = false;
+  std::optional<Config> config = load_or_report(config_path, load);
   if (!config) {
     return 1;
   }

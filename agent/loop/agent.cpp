@@ -144,7 +144,7 @@ Status Agent::start() {
   }
   if (config_.agent.status_listen != "off" && !config_.agent.status_listen.empty()) {
     status_ = std::make_unique<StatusServer>(loop_, [this] { return snapshot(); });
-    if (Status s = status_->listen(config_.agent.status_listen); !s.ok()) {
+    if (Status s = status_->listen(config_.agent.status_listen, config_.agent.state_dir); !s.ok()) {
       return s;
     }
   }
