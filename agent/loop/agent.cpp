@@ -23,7 +23,6 @@
 namespace vigil {
 namespace {
 
-constexpr Duration kLossWindow = std::chrono::minutes(5);
 constexpr Duration kSaveInterval = std::chrono::seconds(30);
 constexpr Duration kSaveRetry = std::chrono::seconds(1);
 // The state file keeps at most this many emitted records that are not yet durable
@@ -382,90 +381,36 @@ void Agent::evaluate_self() {
   if (stopping_) {
     return;
   }
-  MonotonicTime now = loop_now(loop_);
-  LossCounters cur = loss();
-  loss_history_.emplace_back(now, cur);
-  // The baseline is the newest reading at least 5 minutes old; while the agent
-  // is younger than that, the zeros it started from.
-  LossCounters base;
-  while (loss_history_.size() > 1 && loss_history_[1].first <= now - kLossWindow) {
-    loss_history_.pop_front();
-  }
-  if (loss_history_.front().first <= now - kLossWindow) {
-    base = loss_history_.front().second;
-  }
-  struct Counter {
-    const char* name;
-    uint64_t now, base;
-    uint64_t OutputStatus::*per_output;  // where the loss happened; null: log checks
-  };
-  const Counter counters[] = {
-      {"dropped", cur.dropped, base.dropped, &OutputStatus::dropped},
-      {"corrupt_frames", cur.corrupt_frames, base.corrupt_frames, &OutputStatus::corrupt_frames},
-      {"dead_lettered", cur.dead_lettered, base.dead_lettered, &OutputStatus::dead_lettered},
-      {"log_bytes_skipped", cur.log_bytes_skipped, base.log_bytes_skipped, nullptr},
-  };
-  self_.metrics.clear();
-  for (const Counter& c : counters) {
-    self_.metrics.emplace_back(c.name, static_cast<double>(c.now));
-  }
-  self_.last_run = clock_.wall();
-  Evaluation eval;
-  eval.state = CheckState::kOk;
-  for (const Counter& c : counters) {
-    if (c.now > c.base) {
-      eval.state = CheckState::kWarning;
-      eval.metric = c.name;
-      eval.value = static_cast<double>(c.now - c.base);
-      eval.rule = std::string(c.name) + " grew within 5m";
-      std::string where;
-      auto name_place = [&where](const std::string& place) {
-        where += (where.empty() ? "" : ", ") + place;
-      };
-      if (c.per_output == nullptr) {
-        for (const auto& chk : checks_) {
-          for (const LossCount& l : chk->losses) {
-            if (l.counter == c.name && l.total > 0) {
-              name_place("check " + chk->config.name + ": " + l.place);
-            }
-          }
-        }
-      } else {
-        for (const auto& o : outputs_) {
-          OutputStatus st = o->status();
-          if (st.*c.per_output > 0) {
-            name_place("output " + st.name);
-          }
-        }
-        if (where.empty() && state_corrupt_ > 0) {
-          where = "the state file";
-        }
+  std::vector<LossPlace> places;
+  for (const auto& o : outputs_) {
+    OutputStatus st = o->status();
+    const std::pair<const char*, uint64_t> counts[] = {{"dropped", st.dropped},
+                                                       {"corrupt_frames", st.corrupt_frames},
+                                                       {"dead_lettered", st.dead_lettered}};
+    for (const auto& [counter, n] : counts) {
+      if (n > 0) {
+        places.push_back(LossPlace{counter, "output " + st.name});
       }
-      eval.message = "vigil lost data: " + std::string(c.name) + " grew by " +
-                     std::to_string(c.now - c.base) + " in the last 5 minutes (" + where + ")";
-      break;
     }
   }
-  if (*eval.state == CheckState::kOk) {
-    eval.message = "vigil: no data lost in the last 5 minutes";
+  if (state_corrupt_ > 0) {
+    places.push_back(LossPlace{"corrupt_frames", "the state file"});
   }
-  // A state_dir that cannot take writes loses nothing yet, but will on a restart:
-  // it warns too, naming the place.
+  for (const auto& chk : checks_) {
+    for (const LossCount& l : chk->losses) {
+      if (l.total > 0) {
+        places.push_back(LossPlace{l.counter, "check " + chk->config.name + ": " + l.place});
+      }
+    }
+  }
+  std::vector<StorageProblem> storage;
   if (!state_error_.empty()) {
-    std::string text = "vigil cannot save its state in state_dir " + config_.agent.state_dir +
-                       " (" + state_error_ + "); " + std::to_string(pending_.size()) +
-                       " record(s) and the incident state are held in memory until it can";
-    if (*eval.state == CheckState::kOk) {
-      eval.state = CheckState::kWarning;
-      eval.metric = "records_in_memory";
-      eval.value = static_cast<double>(pending_.size());
-      eval.rule = "state_dir not writable";
-      eval.message = text;
-    } else {
-      eval.message += "; " + text;
-    }
+    storage.push_back(
+        StorageProblem{"state_dir " + config_.agent.state_dir, state_error_, pending_.size()});
   }
-  self_.metrics.emplace_back("records_in_memory", static_cast<double>(pending_.size()));
+  Evaluation eval = self_check_.evaluate(loop_now(loop_), loss(), places, storage);
+  self_.metrics = self_check_.metrics();
+  self_.last_run = clock_.wall();
   handle_evaluation(self_, eval, 0);
 }
 

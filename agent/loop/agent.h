@@ -10,6 +10,7 @@
 #include "agent/config/config.h"
 #include "agent/incidents/incident_manager.h"
 #include "agent/loop/check_runner.h"
+#include "agent/loop/self_check.h"
 #include "agent/loop/uv_handle.h"
 #include "agent/outputs/formats.h"
 #include "agent/outputs/output.h"
@@ -115,7 +116,7 @@ class Agent {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // The agent's own check `vigil` (SPEC §5: loss is never silent).
   CheckSlot self_;
-  std::deque<std::pair<MonotonicTime, LossCounters>> loss_history_;
+  SelfCheck self_check_;
   Timer self_timer_;
   Timer heartbeat_timer_;
   Timer incident_timer_;
