@@ -23,12 +23,6 @@
 namespace vigil {
 namespace {
 
-constexpr Duration kSaveInterval = std::chrono::seconds(30);
-constexpr Duration kSaveRetry = std::chrono::seconds(1);
-// The state file keeps at most this many emitted records that are not yet durable
-// in every spool (a disk that stays full must not grow the state without end).
-constexpr size_t kMaxPending = 10000;
-
 // A small start splay so checks of one interval do not all run in the same
 // millisecond, and the first readings still come quickly.
 Duration splay_for(size_t index, Duration interval) {
@@ -50,13 +44,6 @@ Agent::Agent(uv_loop_t* loop, Config config)
       self_timer_(loop, [this] { evaluate_self(); }),
       heartbeat_timer_(loop, [this] { emit_heartbeat(); }),
       incident_timer_(loop, [this] { on_incident_tick(); }),
-      save_timer_(loop,
-                  [this] {
-                    if (state_dirty_) {
-                      commit();
-                    }
-                  }),
-      save_retry_timer_(loop, [this] { commit(); }),
       shutdown_timer_(loop, [this] { finish(0); }) {
   self_.config.name = "vigil";
   self_.config.plugin = "vigil";
@@ -65,7 +52,6 @@ Agent::Agent(uv_loop_t* loop, Config config)
 }
 
 Agent::~Agent() {
-  *alive_ = false;
   if (status_ != nullptr) {
     status_->close();
   }
@@ -108,6 +94,9 @@ Status Agent::start() {
     return s;
   }
   store_ = std::make_shared<StateStore>(config_.agent.state_dir);
+  committer_ = std::make_unique<Committer>(
+      loop_, store_, [this] { return state_to_save(); }, [this](const Record& r) { route(r); },
+      [this](const std::string& m) { fatal(m); });
   services_ = std::make_unique<ServiceSet>(loop_);
   if (Status s = open_outputs(config_.outputs); !s.ok()) {
     return s;
@@ -152,7 +141,7 @@ Status Agent::start() {
     heartbeat_timer_.start(Duration(0), config_.agent.heartbeat);
   }
   schedule_incident_tick();
-  save_timer_.start(kSaveInterval, kSaveInterval);
+  committer_->start();
   log_info("started: " + std::to_string(checks_.size()) + " check(s), " +
            std::to_string(outputs_.size()) + " output(s), state in " + config_.agent.state_dir);
   return {};
@@ -212,10 +201,7 @@ void Agent::load_saved_state() {
                 "; starting without it");
     }
   }
-  for (const Record& r : s.pending) {
-    route(r);  // spooled again; a receiver deduplicates by id
-    pending_.push_back(r);
-  }
+  committer_->restore(std::move(s.pending));  // spooled again; a receiver deduplicates by id
   if (auto it = s.checks.find("vigil"); it != s.checks.end()) {
     self_.state = it->second.state;
     self_.since = it->second.since;
@@ -340,7 +326,7 @@ void Agent::handle_evaluation(CheckSlot& slot, const Evaluation& eval, double ma
   if (changed || !records.empty()) {
     emit(std::move(records));
   } else if (*eval.state != CheckState::kOk || matched_lines > 0) {
-    state_dirty_ = true;  // an open incident's occurrences moved on
+    committer_->mark_dirty();  // an open incident's occurrences moved on
   }
   schedule_incident_tick();
 }
@@ -404,9 +390,9 @@ void Agent::evaluate_self() {
     }
   }
   std::vector<StorageProblem> storage;
-  if (!state_error_.empty()) {
-    storage.push_back(
-        StorageProblem{"state_dir " + config_.agent.state_dir, state_error_, pending_.size()});
+  if (!committer_->error().empty()) {
+    storage.push_back(StorageProblem{"state_dir " + config_.agent.state_dir, committer_->error(),
+                                     committer_->unspooled()});
   }
   Evaluation eval = self_check_.evaluate(loop_now(loop_), loss(), places, storage);
   self_.metrics = self_check_.metrics();
@@ -414,81 +400,7 @@ void Agent::evaluate_self() {
   handle_evaluation(self_, eval, 0);
 }
 
-// Commit, then route: the records and the state they announce are saved together
-// before any of them reaches a spool. Saves run on the thread pool, one at a time;
-// what is emitted meanwhile waits and goes in the next save (group commit).
-void Agent::emit(std::vector<Record> records) {
-  for (Record& r : records) {
-    pending_.push_back(r);
-    uncommitted_.push_back(std::move(r));
-  }
-  while (pending_.size() > kMaxPending) {
-    pending_.pop_front();  // still in its outputs' queues; only a crash could lose it now
-  }
-  commit();
-}
-
-void Agent::commit() {
-  if (saving_) {
-    save_again_ = true;
-    return;
-  }
-  save_retry_timer_.stop();
-  save_again_ = false;
-  state_dirty_ = false;
-  saving_ = true;
-  auto state = std::make_shared<AgentState>(state_to_save());
-  auto batch = std::make_shared<std::vector<Record>>(std::move(uncommitted_));
-  uncommitted_.clear();
-  auto result = std::make_shared<SlotFile::SaveResult>();
-  std::shared_ptr<StateStore> store = store_;
-  std::weak_ptr<bool> alive = alive_;
-  bool queued = run_on_pool(
-      loop_, [store, state, result] { *result = store->save(*state); },
-      [this, alive, result, batch] {
-        if (auto a = alive.lock(); a && *a) {
-          on_committed(*result, std::move(*batch));
-        }
-      });
-  if (!queued) {
-    saving_ = false;
-    fatal("cannot queue a state save");
-  }
-}
-
-void Agent::on_committed(const SlotFile::SaveResult& result, std::vector<Record> batch) {
-  saving_ = false;
-  switch (result.outcome) {
-    case SlotFile::Outcome::kOk:
-      if (!state_error_.empty()) {
-        log_info("state saved in " + config_.agent.state_dir + " again");
-        state_error_.clear();
-      }
-      break;
-    case SlotFile::Outcome::kNoSpace:
-      // Not fatal: the agent must go on to report the full disk. The records go
-      // out all the same; the state is saved as soon as the disk has room.
-      if (state_error_.empty()) {
-        log_warning("cannot save state: " + result.error + "; retrying every second");
-      }
-      state_error_ = result.error;
-      state_dirty_ = true;
-      save_retry_timer_.start(kSaveRetry);
-      break;
-    case SlotFile::Outcome::kFailed:
-      // A failed fsync may have lost data that cannot be seen: exit and recover.
-      fatal("cannot save state: " + result.error);
-      return;
-  }
-  if (!stopping_) {
-    for (const Record& r : batch) {
-      route(r);
-    }
-  }
-  if (save_again_ || !uncommitted_.empty()) {
-    commit();
-  }
-}
+void Agent::emit(std::vector<Record> records) { committer_->emit(std::move(records)); }
 
 void Agent::route(const Record& r) {
   for (auto& o : outputs_) {
@@ -499,20 +411,12 @@ void Agent::route(const Record& r) {
 }
 
 void Agent::on_durable() {
-  if (saving_ || !uncommitted_.empty()) {
-    return;  // some records are not routed yet
-  }
   for (const auto& o : outputs_) {
     if (o->pending() > 0) {
       return;
     }
   }
-  // Every record emitted so far is in its spools: the state file need not carry
-  // them any more (cleared at the next save).
-  if (!pending_.empty()) {
-    pending_.clear();
-    state_dirty_ = true;
-  }
+  committer_->on_all_durable();
   if (stopping_) {
     check_drained();
   }
@@ -543,21 +447,7 @@ AgentState Agent::state_to_save() const {
     s.checks["vigil"] = SavedCheck{"vigil", *self_.state, self_.since.value_or(s.saved_at)};
   }
   s.incidents = incidents_.save();
-  s.pending.assign(pending_.begin(), pending_.end());
   return s;
-}
-
-// At exit the loop is about to end: save on this thread, after a save still
-// running on the pool (the store serialises them). Records not routed yet are
-// in `pending_` and spooled at the next start.
-void Agent::save_state_at_exit() {
-  SlotFile::SaveResult r = store_->save(state_to_save());
-  if (r.outcome == SlotFile::Outcome::kFailed) {
-    log_error("cannot save state: " + r.error);
-    exit_code_ = 1;
-  } else if (r.outcome == SlotFile::Outcome::kNoSpace) {
-    log_error("cannot save state: " + r.error + "; the next start begins from the last saved");
-  }
 }
 
 void Agent::emit_heartbeat() {
@@ -604,8 +494,7 @@ void Agent::request_stop() {
   self_timer_.stop();
   heartbeat_timer_.stop();
   incident_timer_.stop();
-  save_timer_.stop();
-  save_retry_timer_.stop();
+  committer_->stop();
   shutdown_timer_.start(config_.agent.shutdown_timeout);
   check_drained();
 }
@@ -631,7 +520,9 @@ void Agent::finish(int code) {
   if (services_ != nullptr) {
     services_->flush();
   }
-  save_state_at_exit();
+  if (committer_ != nullptr && !committer_->save_at_exit()) {
+    exit_code_ = 1;
+  }
   finished_ = true;
   if (exit_code_ == 0) {
     exit_code_ = code;

@@ -10,6 +10,7 @@
 #include "agent/config/config.h"
 #include "agent/incidents/incident_manager.h"
 #include "agent/loop/check_runner.h"
+#include "agent/loop/committer.h"
 #include "agent/loop/self_check.h"
 #include "agent/loop/uv_handle.h"
 #include "agent/outputs/formats.h"
@@ -76,9 +77,6 @@ class Agent {
   void emit(std::vector<Record> records);
   void route(const Record& r);
   AgentState state_to_save() const;
-  void commit();
-  void on_committed(const SlotFile::SaveResult& result, std::vector<Record> batch);
-  void save_state_at_exit();
   void emit_heartbeat();
   void on_incident_tick();
   void schedule_incident_tick();
@@ -102,26 +100,14 @@ class Agent {
   std::vector<std::unique_ptr<Output>> outputs_;
   std::map<std::string, SavedCheck> saved_checks_;  // as loaded at start
   std::shared_ptr<StateStore> store_;
-  // Records emitted but maybe not durable in every spool yet: the state file keeps
-  // them, so that a crash cannot lose them. Bounded by kMaxPending.
-  std::deque<Record> pending_;
-  // Emitted records waiting for a state save that holds them; routed after it.
-  std::vector<Record> uncommitted_;
-  bool saving_ = false;       // a state save runs on the thread pool
-  bool save_again_ = false;   // something changed while it ran
-  bool state_dirty_ = false;  // the state changed since the last save began
-  // The last save's failure for lack of space (empty when the state is durable).
-  std::string state_error_;
+  std::unique_ptr<Committer> committer_;
   uint64_t state_corrupt_ = 0;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // The agent's own check `vigil` (SPEC §5: loss is never silent).
   CheckSlot self_;
   SelfCheck self_check_;
   Timer self_timer_;
   Timer heartbeat_timer_;
   Timer incident_timer_;
-  Timer save_timer_;
-  Timer save_retry_timer_;
   Timer shutdown_timer_;
   bool stopping_ = false;
   bool finished_ = false;
