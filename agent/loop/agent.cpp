@@ -9,9 +9,6 @@
 #include <functional>
 
 #include "agent/loop/pool.h"
-#include "agent/outputs/http_client.h"
-#include "agent/outputs/http_sink.h"
-#include "agent/outputs/line_sink.h"
 #include "agent/plugin/registry.h"
 #include "agent/services/service_set.h"
 #include "agent/state/state_file.h"
@@ -58,10 +55,7 @@ Agent::~Agent() {
   for (auto& c : checks_) {
     c->runner.reset();
   }
-  outputs_.clear();
-  if (http_ != nullptr) {
-    http_->close();
-  }
+  outputs_.reset();
   if (lock_fd_ >= 0) {
     close(lock_fd_);
   }
@@ -95,10 +89,20 @@ Status Agent::start() {
   }
   store_ = std::make_shared<StateStore>(config_.agent.state_dir);
   committer_ = std::make_unique<Committer>(
-      loop_, store_, [this] { return state_to_save(); }, [this](const Record& r) { route(r); },
-      [this](const std::string& m) { fatal(m); });
+      loop_, store_, [this] { return state_to_save(); },
+      [this](const Record& r) { outputs_->route(r); }, [this](const std::string& m) { fatal(m); });
   services_ = std::make_unique<ServiceSet>(loop_);
-  if (Status s = open_outputs(config_.outputs); !s.ok()) {
+  OutputSet::Callbacks callbacks;
+  callbacks.all_durable = [this] { on_durable(); };
+  callbacks.acked = [this] {
+    if (stopping_) {
+      check_drained();  // the last batch went out: exit without waiting longer
+    }
+  };
+  callbacks.open_incidents = [this] { return incidents_.open_incidents_json(); };
+  callbacks.fatal = [this](const std::string& m) { fatal(m); };
+  outputs_ = std::make_unique<OutputSet>(loop_, config_.agent.state_dir, std::move(callbacks));
+  if (Status s = outputs_->open(config_.outputs, agent_info()); !s.ok()) {
     return s;
   }
   load_saved_state();
@@ -143,42 +147,12 @@ Status Agent::start() {
   schedule_incident_tick();
   committer_->start();
   log_info("started: " + std::to_string(checks_.size()) + " check(s), " +
-           std::to_string(outputs_.size()) + " output(s), state in " + config_.agent.state_dir);
+           std::to_string(outputs_->size()) + " output(s), state in " + config_.agent.state_dir);
   return {};
 }
 
-std::unique_ptr<Sink> Agent::make_sink(const OutputConfig& oc, const AgentInfo& info) {
-  if (oc.url == "stdout") {
-    return std::make_unique<LineSink>(loop_, "");
-  }
-  if (oc.url.rfind("file:", 0) == 0) {
-    return std::make_unique<LineSink>(loop_, oc.url.substr(5));
-  }
-  // libcurl and OpenSSL cost memory at init: only an HTTP output pays for them.
-  if (http_ == nullptr) {
-    http_ = std::make_unique<HttpClient>(loop_);
-  }
-  return std::make_unique<HttpSink>(*http_, oc, info);
-}
-
-Status Agent::open_outputs(const std::vector<OutputConfig>& outputs) {
-  AgentInfo info{config_.agent.hostname, VIGIL_VERSION, instance_};
-  for (const OutputConfig& oc : outputs) {
-    auto out = std::make_unique<Output>(loop_, oc, config_.agent.state_dir, make_sink(oc, info),
-                                        [this](const std::string& m) { fatal(m); });
-    if (Status s = out->open(); !s.ok()) {
-      return s;
-    }
-    out->set_on_durable([this] { on_durable(); });
-    out->set_on_acked([this] {
-      if (stopping_) {
-        check_drained();  // the last batch went out: exit without waiting longer
-      }
-    });
-    out->set_state_provider([this] { return incidents_.open_incidents_json(); });
-    outputs_.push_back(std::move(out));
-  }
-  return {};
+AgentInfo Agent::agent_info() const {
+  return AgentInfo{config_.agent.hostname, VIGIL_VERSION, instance_};
 }
 
 void Agent::load_saved_state() {
@@ -349,13 +323,7 @@ void Agent::schedule_incident_tick() {
 }
 
 LossCounters Agent::loss() const {
-  LossCounters l;
-  for (const auto& o : outputs_) {
-    OutputStatus s = o->status();
-    l.dropped += s.dropped;
-    l.corrupt_frames += s.corrupt_frames;
-    l.dead_lettered += s.dead_lettered;
-  }
+  LossCounters l = outputs_->loss();
   l.corrupt_frames += state_corrupt_;
   for (const auto& c : checks_) {
     l.log_bytes_skipped += c->lost("log_bytes_skipped");
@@ -368,8 +336,7 @@ void Agent::evaluate_self() {
     return;
   }
   std::vector<LossPlace> places;
-  for (const auto& o : outputs_) {
-    OutputStatus st = o->status();
+  for (const OutputStatus& st : outputs_->statuses()) {
     const std::pair<const char*, uint64_t> counts[] = {{"dropped", st.dropped},
                                                        {"corrupt_frames", st.corrupt_frames},
                                                        {"dead_lettered", st.dead_lettered}};
@@ -402,20 +369,7 @@ void Agent::evaluate_self() {
 
 void Agent::emit(std::vector<Record> records) { committer_->emit(std::move(records)); }
 
-void Agent::route(const Record& r) {
-  for (auto& o : outputs_) {
-    if (o->accepts(r)) {
-      o->enqueue(r);
-    }
-  }
-}
-
 void Agent::on_durable() {
-  for (const auto& o : outputs_) {
-    if (o->pending() > 0) {
-      return;
-    }
-  }
   committer_->on_all_durable();
   if (stopping_) {
     check_drained();
@@ -458,9 +412,7 @@ void Agent::emit_heartbeat() {
   f.host = config_.agent.hostname;
   f.tags = config_.agent.tags;
   f.uptime_seconds = to_seconds(std::chrono::duration_cast<Duration>(loop_now(loop_) - started_));
-  for (const auto& o : outputs_) {
-    f.spool_records += o->status().spool_records;
-  }
+  f.spool_records = outputs_->spooled();
   f.loss = loss();
   SystemTime now = clock_.wall();
   // Saved with the state like any record: once one output has it durable (a
@@ -500,12 +452,9 @@ void Agent::request_stop() {
 }
 
 void Agent::check_drained() {
-  for (const auto& o : outputs_) {
-    if (!o->drained()) {
-      return;
-    }
+  if (outputs_->drained()) {
+    finish(0);
   }
-  finish(0);
 }
 
 void Agent::finish(int code) {
@@ -513,9 +462,7 @@ void Agent::finish(int code) {
     return;
   }
   shutdown_timer_.stop();
-  for (auto& o : outputs_) {
-    o->stop();
-  }
+  outputs_->stop();
   // Records in flight stay spooled; the state is saved last, as it is now.
   if (services_ != nullptr) {
     services_->flush();
@@ -563,13 +510,11 @@ StatusSnapshot Agent::snapshot() const {
     add(*c);
   }
   add(self_);
-  s.checks.back().metric_names = {"dropped", "corrupt_frames", "dead_lettered", "log_bytes_skipped",
-                                  "records_in_memory"};
+  s.checks.back().metric_names.assign(std::begin(SelfCheck::kMetrics),
+                                      std::end(SelfCheck::kMetrics));
   s.incidents = incidents_.open_incidents_json();
   s.problems = incidents_.open_problems_json();
-  for (const auto& o : outputs_) {
-    s.outputs.push_back(o->status());
-  }
+  s.outputs = outputs_->statuses();
   s.loss = loss();
   return s;
 }
@@ -581,10 +526,7 @@ std::string Agent::summary() const {
       ++bad;
     }
   }
-  uint64_t spooled = 0;
-  for (const auto& o : outputs_) {
-    spooled += o->status().spool_records;
-  }
+  uint64_t spooled = outputs_->spooled();
   return std::to_string(checks_.size()) + " checks, " + std::to_string(bad) + " not ok, " +
          std::to_string(incidents_.open_incident_count()) + " incidents open, " +
          std::to_string(spooled) + " records spooled";
@@ -667,32 +609,8 @@ void Agent::apply_config(Config config) {
   }
   checks_ = std::move(next);
   // Outputs: same name keeps its spool; a changed one is reconfigured in place.
-  std::vector<std::unique_ptr<Output>> outputs;
   AgentInfo info{config.agent.hostname, VIGIL_VERSION, instance_};
-  for (const OutputConfig& oc : config.outputs) {
-    auto it = std::find_if(outputs_.begin(), outputs_.end(), [&](const auto& o) {
-      return o != nullptr && o->config().name == oc.name;
-    });
-    if (it != outputs_.end()) {
-      (*it)->reconfigure(oc, make_sink(oc, info));
-      outputs.push_back(std::move(*it));
-      continue;
-    }
-    std::vector<OutputConfig> one{oc};
-    std::swap(outputs_, outputs);
-    if (Status st = open_outputs(one); !st.ok()) {
-      log_error("reload: " + st.error());
-    }
-    std::swap(outputs_, outputs);
-    log_info("reload: output " + oc.name + " added");
-  }
-  for (auto& old : outputs_) {
-    if (old != nullptr) {
-      log_info("reload: output " + old->config().name + " removed; its spool stays on disk");
-      old->stop();
-    }
-  }
-  outputs_ = std::move(outputs);
+  outputs_->apply(config.outputs, info);
   self_.config.tags = config.agent.tags;
   self_.config.incidents = config.incidents;
   bool heartbeat_changed = config.agent.heartbeat != config_.agent.heartbeat;
@@ -710,7 +628,7 @@ void Agent::apply_config(Config config) {
   emit(std::move(records));  // saves the new set of checks too
   schedule_incident_tick();
   log_info("reload: " + std::to_string(checks_.size()) + " check(s), " +
-           std::to_string(outputs_.size()) + " output(s)");
+           std::to_string(outputs_->size()) + " output(s)");
 }
 
 }  // namespace vigil

@@ -14,7 +14,7 @@
 #include "agent/loop/self_check.h"
 #include "agent/loop/uv_handle.h"
 #include "agent/outputs/formats.h"
-#include "agent/outputs/output.h"
+#include "agent/outputs/output_set.h"
 #include "agent/records/event_record.h"
 #include "agent/rules/evaluator.h"
 #include "agent/state/state_file.h"
@@ -23,7 +23,6 @@
 
 namespace vigil {
 
-class HttpClient;
 class ServiceSet;
 class StatusServer;
 
@@ -68,14 +67,12 @@ class Agent {
 
   Status lock_state_dir();
   void load_saved_state();
-  Status open_outputs(const std::vector<OutputConfig>& outputs);
-  std::unique_ptr<Sink> make_sink(const OutputConfig& oc, const AgentInfo& info);
+  AgentInfo agent_info() const;
   void start_check(CheckSlot& slot, size_t index);
   void on_check_result(CheckSlot& slot, Result<Sample> result, MonotonicTime scheduled);
   void handle_evaluation(CheckSlot& slot, const Evaluation& eval, double matched_lines);
   void evaluate_self();
   void emit(std::vector<Record> records);
-  void route(const Record& r);
   AgentState state_to_save() const;
   void emit_heartbeat();
   void on_incident_tick();
@@ -92,12 +89,11 @@ class Agent {
   std::string instance_;
   MonotonicTime started_;
   int lock_fd_ = -1;
-  std::unique_ptr<HttpClient> http_;
   std::unique_ptr<ServiceSet> services_;
   std::unique_ptr<StatusServer> status_;
   IncidentManager incidents_;
   std::vector<std::unique_ptr<CheckSlot>> checks_;
-  std::vector<std::unique_ptr<Output>> outputs_;
+  std::unique_ptr<OutputSet> outputs_;
   std::map<std::string, SavedCheck> saved_checks_;  // as loaded at start
   std::shared_ptr<StateStore> store_;
   std::unique_ptr<Committer> committer_;
