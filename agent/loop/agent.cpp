@@ -18,19 +18,6 @@
 #include "agent/util/uuid.h"
 
 namespace vigil {
-namespace {
-
-// A small start splay so checks of one interval do not all run in the same
-// millisecond, and the first readings still come quickly.
-Duration splay_for(size_t index, Duration interval) {
-  int64_t cap = std::min<int64_t>(interval.count() / 4, 1000);
-  if (cap <= 0) {
-    return Duration(0);
-  }
-  return Duration(static_cast<int64_t>((index * 137) % static_cast<size_t>(cap)));
-}
-
-}  // namespace
 
 Agent::Agent(uv_loop_t* loop, Config config)
     : loop_(loop),
@@ -52,9 +39,7 @@ Agent::~Agent() {
   if (status_ != nullptr) {
     status_->close();
   }
-  for (auto& c : checks_) {
-    c->runner.reset();
-  }
+  checks_.reset();
   outputs_.reset();
   if (lock_fd_ >= 0) {
     close(lock_fd_);
@@ -105,27 +90,20 @@ Status Agent::start() {
   if (Status s = outputs_->open(config_.outputs, agent_info()); !s.ok()) {
     return s;
   }
+  CheckSet::Host host{config_.agent.procfs, config_.agent.sysfs, config_.agent.state_dir,
+                      services_->services()};
+  checks_ = std::make_unique<CheckSet>(
+      loop_, host, [this](CheckSlot& slot, const Evaluation& eval, double occurrences) {
+        if (!stopping_) {
+          handle_evaluation(slot, eval, occurrences);
+        }
+      });
   load_saved_state();
-  for (size_t i = 0; i < config_.checks.size(); ++i) {
-    if (!config_.checks[i].enabled) {
-      continue;
-    }
-    auto slot = std::make_unique<CheckSlot>();
-    slot->config = config_.checks[i];
-    checks_.push_back(std::move(slot));
-  }
-  // Restore check states, and resolve incidents of checks that were removed
-  // while the agent was down.
-  for (size_t i = 0; i < checks_.size(); ++i) {
-    start_check(*checks_[i], i);
-  }
+  checks_->start(config_.checks);
+  // Resolve incidents of checks that were removed while the agent was down.
   std::vector<Record> removed;
   for (const std::string& name : incidents_.known_checks()) {
-    bool present = name == "vigil";
-    for (const auto& c : checks_) {
-      present = present || c->config.name == name;
-    }
-    if (!present) {
+    if (name != "vigil" && !checks_->has(name)) {
       for (Record& r : incidents_.remove_check(name)) {
         removed.push_back(std::move(r));
       }
@@ -146,7 +124,7 @@ Status Agent::start() {
   }
   schedule_incident_tick();
   committer_->start();
-  log_info("started: " + std::to_string(checks_.size()) + " check(s), " +
+  log_info("started: " + std::to_string(checks_->slots().size()) + " check(s), " +
            std::to_string(outputs_->size()) + " output(s), state in " + config_.agent.state_dir);
   return {};
 }
@@ -179,80 +157,9 @@ void Agent::load_saved_state() {
   if (auto it = s.checks.find("vigil"); it != s.checks.end()) {
     self_.state = it->second.state;
     self_.since = it->second.since;
+    s.checks.erase(it);
   }
-  saved_checks_ = std::move(s.checks);
-}
-
-void Agent::start_check(CheckSlot& slot, size_t index) {
-  const CheckConfig& cc = slot.config;
-  slot.evaluator = std::make_unique<RuleEvaluator>(cc.name, cc.rules, cc.unknown_after);
-  if (auto it = saved_checks_.find(cc.name);
-      it != saved_checks_.end() && it->second.plugin == cc.plugin) {
-    slot.state = it->second.state;
-    slot.since = it->second.since;
-    slot.evaluator->restore_state(slot.state);
-  }
-  PluginConfig pc{cc.section, cc.name, config_.agent.procfs, config_.agent.sysfs};
-  auto collector = cc.plugin_def->create(pc);
-  if (!collector.ok()) {
-    // Validated at load time; a failure here is reported as the check's error.
-    slot.error = collector.error();
-    log_error("check " + cc.name + ": " + collector.error());
-    return;
-  }
-  CollectContext ctx;
-  ctx.procfs = config_.agent.procfs;
-  ctx.sysfs = config_.agent.sysfs;
-  ctx.state_dir = config_.agent.state_dir + "/checks/" + cc.name;
-  if (Status s = make_dirs(ctx.state_dir, 0750); !s.ok()) {
-    log_warning("check " + cc.name + ": " + s.error());
-  }
-  ctx.services = services_->services();
-  std::shared_ptr<Collector> shared(std::move(collector).value().release());
-  CheckSlot* raw = &slot;
-  slot.runner = std::make_unique<CheckRunner>(
-      loop_, cc, shared, ctx, [this, raw](Result<Sample> r, MonotonicTime scheduled) {
-        on_check_result(*raw, std::move(r), scheduled);
-      });
-  slot.runner->start(splay_for(index, cc.interval));
-}
-
-uint64_t Agent::CheckSlot::lost(std::string_view counter) const {
-  uint64_t total = 0;
-  for (const LossCount& l : losses) {
-    if (l.counter == counter) {
-      total += l.total;
-    }
-  }
-  return total;
-}
-
-void Agent::on_check_result(CheckSlot& slot, Result<Sample> result, MonotonicTime scheduled) {
-  if (stopping_) {
-    return;
-  }
-  slot.last_run = clock_.wall();
-  Evaluation eval;
-  double matched = 0;
-  if (result.ok()) {
-    Sample& sample = result.value();
-    if (!sample.losses.empty()) {
-      slot.losses = std::move(sample.losses);  // cumulative: the latest report holds all
-    }
-    slot.metrics = sample.metrics;
-    slot.error.reset();
-    for (const std::string& line : sample.lines) {
-      if (slot.sample_lines.size() < 5) {
-        slot.sample_lines.push_back(line);
-      }
-    }
-    matched = sample.matched_lines;
-    eval = slot.evaluator->on_sample(sample, scheduled);
-  } else {
-    slot.error = result.error();
-    eval = slot.evaluator->on_failure(result.error(), scheduled);
-  }
-  handle_evaluation(slot, eval, matched);
+  checks_->restore(std::move(s.checks));
 }
 
 void Agent::handle_evaluation(CheckSlot& slot, const Evaluation& eval, double matched_lines) {
@@ -275,8 +182,8 @@ void Agent::handle_evaluation(CheckSlot& slot, const Evaluation& eval, double ma
     f.previous_state = previous;
     f.evaluation = eval;
     f.runbook = slot.config.runbook;
-    f.samples = std::move(slot.sample_lines);
-    slot.sample_lines.clear();
+    f.samples = std::move(slot.examples);
+    slot.examples.clear();
     records.push_back(make_event_record(f, event_id, now));
     slot.state = eval.state;
     slot.since = now;
@@ -325,9 +232,7 @@ void Agent::schedule_incident_tick() {
 LossCounters Agent::loss() const {
   LossCounters l = outputs_->loss();
   l.corrupt_frames += state_corrupt_;
-  for (const auto& c : checks_) {
-    l.log_bytes_skipped += c->lost("log_bytes_skipped");
-  }
+  l.log_bytes_skipped = checks_->lost("log_bytes_skipped");
   return l;
 }
 
@@ -349,12 +254,8 @@ void Agent::evaluate_self() {
   if (state_corrupt_ > 0) {
     places.push_back(LossPlace{"corrupt_frames", "the state file"});
   }
-  for (const auto& chk : checks_) {
-    for (const LossCount& l : chk->losses) {
-      if (l.total > 0) {
-        places.push_back(LossPlace{l.counter, "check " + chk->config.name + ": " + l.place});
-      }
-    }
+  for (LossPlace& p : checks_->loss_places()) {
+    places.push_back(std::move(p));
   }
   std::vector<StorageProblem> storage;
   if (!committer_->error().empty()) {
@@ -379,24 +280,7 @@ void Agent::on_durable() {
 AgentState Agent::state_to_save() const {
   AgentState s;
   s.saved_at = clock_.wall();
-  for (const auto& c : checks_) {
-    if (c->state) {
-      s.checks[c->config.name] =
-          SavedCheck{c->config.plugin, *c->state, c->since.value_or(s.saved_at)};
-    }
-  }
-  // Checks that are disabled or not started keep their saved state.
-  for (const auto& [name, saved] : saved_checks_) {
-    if (s.checks.find(name) == s.checks.end()) {
-      bool running = false;
-      for (const auto& c : checks_) {
-        running = running || c->config.name == name;
-      }
-      if (!running && name != "vigil") {
-        s.checks[name] = saved;
-      }
-    }
-  }
+  checks_->save_into(s.checks, s.saved_at);
   if (self_.state) {
     s.checks["vigil"] = SavedCheck{"vigil", *self_.state, self_.since.value_or(s.saved_at)};
   }
@@ -438,11 +322,7 @@ void Agent::request_stop() {
   stopping_ = true;
   log_info("stopping: delivering for up to " +
            std::to_string(config_.agent.shutdown_timeout.count()) + " ms");
-  for (auto& c : checks_) {
-    if (c->runner != nullptr) {
-      c->runner->stop();
-    }
-  }
+  checks_->stop();
   self_timer_.stop();
   heartbeat_timer_.stop();
   incident_timer_.stop();
@@ -506,7 +386,7 @@ StatusSnapshot Agent::snapshot() const {
     cs.log_bytes_skipped = c.lost("log_bytes_skipped");
     s.checks.push_back(std::move(cs));
   };
-  for (const auto& c : checks_) {
+  for (const auto& c : checks_->slots()) {
     add(*c);
   }
   add(self_);
@@ -521,38 +401,16 @@ StatusSnapshot Agent::snapshot() const {
 
 std::string Agent::summary() const {
   size_t bad = 0;
-  for (const auto& c : checks_) {
+  for (const auto& c : checks_->slots()) {
     if (c->state && *c->state != CheckState::kOk) {
       ++bad;
     }
   }
   uint64_t spooled = outputs_->spooled();
-  return std::to_string(checks_.size()) + " checks, " + std::to_string(bad) + " not ok, " +
+  return std::to_string(checks_->slots().size()) + " checks, " + std::to_string(bad) + " not ok, " +
          std::to_string(incidents_.open_incident_count()) + " incidents open, " +
          std::to_string(spooled) + " records spooled";
 }
-
-namespace {
-
-// Two sections configure the same thing when their keys and values match.
-bool same_section(const Section& a, const Section& b) {
-  if (a.entries.size() != b.entries.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.entries.size(); ++i) {
-    if (a.entries[i].key != b.entries[i].key || a.entries[i].value != b.entries[i].value) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool same_check(const CheckConfig& a, const CheckConfig& b) {
-  return a.plugin == b.plugin && a.enabled == b.enabled && same_section(a.section, b.section) &&
-         a.interval == b.interval && a.timeout == b.timeout && a.tags == b.tags;
-}
-
-}  // namespace
 
 void Agent::apply_config(Config config) {
   if (stopping_) {
@@ -570,44 +428,11 @@ void Agent::apply_config(Config config) {
   std::vector<Record> records;
   // Checks: keep those with the same name and plugin (their state, incidents and
   // log offsets), restart the changed ones, start the new, resolve the removed.
-  std::vector<std::unique_ptr<CheckSlot>> next;
-  size_t index = 0;
-  for (const CheckConfig& cc : config.checks) {
-    if (!cc.enabled) {
-      continue;
-    }
-    auto it = std::find_if(checks_.begin(), checks_.end(), [&](const auto& c) {
-      return c != nullptr && c->config.name == cc.name && c->config.plugin == cc.plugin;
-    });
-    std::unique_ptr<CheckSlot> slot;
-    if (it != checks_.end()) {
-      slot = std::move(*it);
-      bool unchanged = same_check(slot->config, cc) && slot->runner != nullptr;
-      slot->config = cc;
-      if (!unchanged) {
-        slot->runner.reset();
-        start_check(*slot, index);
-      }
-    } else {
-      slot = std::make_unique<CheckSlot>();
-      slot->config = cc;
-      start_check(*slot, index);
-      log_info("reload: check " + cc.name + " added");
-    }
-    next.push_back(std::move(slot));
-    ++index;
-  }
-  for (auto& old : checks_) {
-    if (old == nullptr) {
-      continue;
-    }
-    old->runner.reset();
-    log_info("reload: check " + old->config.name + " removed");
-    for (Record& r : incidents_.remove_check(old->config.name)) {
+  for (const std::string& name : checks_->apply(config.checks)) {
+    for (Record& r : incidents_.remove_check(name)) {
       records.push_back(std::move(r));
     }
   }
-  checks_ = std::move(next);
   // Outputs: same name keeps its spool; a changed one is reconfigured in place.
   AgentInfo info{config.agent.hostname, VIGIL_VERSION, instance_};
   outputs_->apply(config.outputs, info);
@@ -627,7 +452,7 @@ void Agent::apply_config(Config config) {
   }
   emit(std::move(records));  // saves the new set of checks too
   schedule_incident_tick();
-  log_info("reload: " + std::to_string(checks_.size()) + " check(s), " +
+  log_info("reload: " + std::to_string(checks_->slots().size()) + " check(s), " +
            std::to_string(outputs_->size()) + " output(s)");
 }
 

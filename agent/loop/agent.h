@@ -9,7 +9,7 @@
 
 #include "agent/config/config.h"
 #include "agent/incidents/incident_manager.h"
-#include "agent/loop/check_runner.h"
+#include "agent/loop/check_set.h"
 #include "agent/loop/committer.h"
 #include "agent/loop/self_check.h"
 #include "agent/loop/uv_handle.h"
@@ -51,25 +51,9 @@ class Agent {
   std::string summary() const;
 
  private:
-  struct CheckSlot {
-    CheckConfig config;
-    std::unique_ptr<RuleEvaluator> evaluator;
-    std::unique_ptr<CheckRunner> runner;
-    std::optional<CheckState> state;
-    std::optional<SystemTime> since;
-    std::vector<std::pair<std::string, double>> metrics;
-    std::optional<std::string> error;
-    std::optional<SystemTime> last_run;
-    std::vector<std::string> sample_lines;  // log: first matching lines since the last event
-    std::vector<LossCount> losses;          // as the plugin last reported them
-    uint64_t lost(std::string_view counter) const;
-  };
-
   Status lock_state_dir();
   void load_saved_state();
   AgentInfo agent_info() const;
-  void start_check(CheckSlot& slot, size_t index);
-  void on_check_result(CheckSlot& slot, Result<Sample> result, MonotonicTime scheduled);
   void handle_evaluation(CheckSlot& slot, const Evaluation& eval, double matched_lines);
   void evaluate_self();
   void emit(std::vector<Record> records);
@@ -92,9 +76,8 @@ class Agent {
   std::unique_ptr<ServiceSet> services_;
   std::unique_ptr<StatusServer> status_;
   IncidentManager incidents_;
-  std::vector<std::unique_ptr<CheckSlot>> checks_;
+  std::unique_ptr<CheckSet> checks_;
   std::unique_ptr<OutputSet> outputs_;
-  std::map<std::string, SavedCheck> saved_checks_;  // as loaded at start
   std::shared_ptr<StateStore> store_;
   std::unique_ptr<Committer> committer_;
   uint64_t state_corrupt_ = 0;

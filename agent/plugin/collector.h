@@ -27,6 +27,10 @@ struct LossCount {
   uint64_t total = 0;
 };
 
+// A sample carries at most this many example lines (log: matching lines); an
+// event quotes the first ones since the previous event.
+inline constexpr size_t kMaxExampleLines = 5;
+
 // One reading of a check's metrics, in the order the plugin reports them.
 struct Sample {
   std::vector<std::pair<std::string, double>> metrics;

@@ -107,7 +107,7 @@ void LogCollector::on_line(std::string_view line) {
     return;
   }
   ++matched_;
-  if (samples_.size() < kMaxSamples) {
+  if (samples_.size() < kMaxExampleLines) {
     samples_.push_back(sanitize_utf8(line, kSampleBytes));
   }
 }

@@ -69,7 +69,6 @@ class LogCollector final : public Collector, private LineHandler {
   size_t watched_paths() const { return watches_.size(); }
 
   static constexpr size_t kFingerprintBytes = 1024;
-  static constexpr size_t kMaxSamples = 5;
   static constexpr size_t kSampleBytes = 512;
   static constexpr size_t kMaxLossPlaces = 16;
 
