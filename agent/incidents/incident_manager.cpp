@@ -66,7 +66,7 @@ struct IncidentManager::Impl {
     inc.severity = change.state;
     inc.opened_at = wall;
     inc.opened = now;
-    inc.occurrences = change.is_log ? line_count(change.matched_lines) : 1;
+    inc.occurrences = change.counts_lines ? line_count(change.matched_lines) : 1;
     inc.flapping = flapping;
     inc.summary = change.summary.empty()
                       ? "check " + change.check + " is " + std::string(state_name(change.state))
@@ -163,7 +163,7 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
   t.policy = change.policy;
   t.tags = change.tags;
   t.runbook = change.runbook;
-  t.is_log = change.is_log;
+  t.counts_lines = change.counts_lines;
   // Time-driven work first, so this evaluation meets the incident as it is now
   // whether or not the loop's timer has fired yet.
   impl_->run_timers(t, now, &out);
@@ -187,7 +187,7 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
   }
 
   OpenIncident& inc = *t.incident;
-  if (change.is_log) {
+  if (change.counts_lines) {
     inc.occurrences += line_count(change.matched_lines);
   }
   if (change.changed && !change.summary.empty()) {
@@ -212,7 +212,7 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
 
   // Not ok: a relapse (if the incident was waiting to resolve) or a later event.
   inc.ok_since.reset();
-  if (change.changed && !change.is_log) {
+  if (change.changed && !change.counts_lines) {
     ++inc.occurrences;
   }
   CheckState previous = inc.severity;

@@ -59,7 +59,7 @@ struct CheckTrack {
   IncidentPolicy policy;  // the latest one seen for the check
   Tags tags;
   std::string runbook;
-  bool is_log = false;
+  bool counts_lines = false;
   // Removed from the configuration: kept only while its problem lasts.
   bool removed = false;
   std::optional<CheckState> state;  // the latest evaluated state

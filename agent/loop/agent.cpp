@@ -25,6 +25,7 @@ Agent::Agent(uv_loop_t* loop, Config config)
       instance_(uuid_v4()),
       started_(loop_now(loop)),
       incidents_(clock_, config_.agent.hostname),
+      events_(clock_, incidents_, config_.agent.hostname),
       self_timer_(loop, [this] { evaluate_self(); }),
       heartbeat_timer_(loop, [this] { emit_heartbeat(); }),
       incident_timer_(loop, [this] { on_incident_tick(); }),
@@ -162,51 +163,11 @@ void Agent::load_saved_state() {
   checks_->restore(std::move(s.checks));
 }
 
-void Agent::handle_evaluation(CheckSlot& slot, const Evaluation& eval, double matched_lines) {
-  if (!eval.state) {
-    return;
-  }
-  std::optional<CheckState> previous = slot.state;
-  bool changed = !previous || *previous != *eval.state;
-  std::vector<Record> records;
-  std::string event_id;
-  SystemTime now = clock_.wall();
-  if (changed) {
-    event_id = uuid_v7(now);
-    EventFields f;
-    f.host = config_.agent.hostname;
-    f.tags = slot.config.tags;
-    f.check = slot.config.name;
-    f.plugin = slot.config.plugin;
-    f.state = *eval.state;
-    f.previous_state = previous;
-    f.evaluation = eval;
-    f.runbook = slot.config.runbook;
-    f.samples = std::move(slot.examples);
-    slot.examples.clear();
-    records.push_back(make_event_record(f, event_id, now));
-    slot.state = eval.state;
-    slot.since = now;
-  }
-  CheckChange change;
-  change.check = slot.config.name;
-  change.plugin = slot.config.plugin;
-  change.state = *eval.state;
-  change.changed = changed;
-  change.first = !previous;
-  change.event_id = event_id;
-  change.summary = eval.message;
-  change.runbook = slot.config.runbook;
-  change.tags = slot.config.tags;
-  change.is_log = slot.config.plugin == "log";
-  change.matched_lines = matched_lines;
-  change.policy = slot.config.incidents;
-  for (Record& r : incidents_.on_evaluation(change)) {
-    records.push_back(std::move(r));
-  }
-  if (changed || !records.empty()) {
-    emit(std::move(records));
-  } else if (*eval.state != CheckState::kOk || matched_lines > 0) {
+void Agent::handle_evaluation(CheckSlot& slot, const Evaluation& eval, double occurrences) {
+  CheckEvents::Outcome out = events_.on_evaluation(slot, eval, occurrences);
+  if (!out.records.empty()) {
+    emit(std::move(out.records));
+  } else if (out.dirty) {
     committer_->mark_dirty();  // an open incident's occurrences moved on
   }
   schedule_incident_tick();

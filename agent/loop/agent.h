@@ -9,6 +9,7 @@
 
 #include "agent/config/config.h"
 #include "agent/incidents/incident_manager.h"
+#include "agent/loop/check_events.h"
 #include "agent/loop/check_set.h"
 #include "agent/loop/committer.h"
 #include "agent/loop/self_check.h"
@@ -54,7 +55,7 @@ class Agent {
   Status lock_state_dir();
   void load_saved_state();
   AgentInfo agent_info() const;
-  void handle_evaluation(CheckSlot& slot, const Evaluation& eval, double matched_lines);
+  void handle_evaluation(CheckSlot& slot, const Evaluation& eval, double occurrences);
   void evaluate_self();
   void emit(std::vector<Record> records);
   AgentState state_to_save() const;
@@ -76,6 +77,7 @@ class Agent {
   std::unique_ptr<ServiceSet> services_;
   std::unique_ptr<StatusServer> status_;
   IncidentManager incidents_;
+  CheckEvents events_;
   std::unique_ptr<CheckSet> checks_;
   std::unique_ptr<OutputSet> outputs_;
   std::shared_ptr<StateStore> store_;

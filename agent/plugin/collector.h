@@ -101,6 +101,9 @@ struct Plugin {
   // Metrics a rule may name; empty = any (exec).
   std::span<const std::string_view> metrics;
   bool may_block = false;  // run read() on the thread pool with a timeout
+  // An incident of this plugin counts the sample's occurrences (log: matching
+  // lines), not the evaluations that found the check failing.
+  bool counts_lines = false;
   // A check of this plugin without rules gets this rule, at the severity named
   // by `severity_key` (log: `matches > 0`).
   std::string_view default_rule = {};

@@ -133,6 +133,7 @@ const Plugin kLogPlugin = {
     .keys = kKeys,
     .metrics = kMetrics,
     .may_block = false,
+    .counts_lines = true,
     .default_rule = "matches > 0",
     .severity_key = "severity",
     .create = create,

@@ -1,8 +1,8 @@
 #pragma once
 
-// Drives an IncidentManager the way the agent's loop does: every evaluation of a
-// check with its state, `changed` and `first` worked out from the previous state,
-// an event id for every change, and a ManualClock so hours pass in microseconds.
+// Drives an IncidentManager through the agent's own CheckEvents: every evaluation
+// of a check with its state, an event for every change, and a ManualClock so hours
+// pass in microseconds.
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -10,43 +10,53 @@
 #include <vector>
 
 #include "agent/incidents/incident_manager.h"
+#include "agent/loop/check_events.h"
 #include "agent/util/time.h"
-#include "agent/util/uuid.h"
 
 namespace vigil::test {
 
 inline constexpr Duration kMinute{60000};
 inline constexpr Duration kHour{3600000};
 
+inline const Plugin kLinesPlugin{
+    .name = "log", .keys = {}, .metrics = {}, .may_block = false, .counts_lines = true};
+inline const Plugin kRunsPlugin{.name = "exec", .keys = {}, .metrics = {}, .may_block = false};
+
 struct Harness {
   ManualClock clock;
   std::string host = "web1";
   IncidentManager manager{clock, host};
+  CheckEvents events{clock, manager, host};
   IncidentPolicy policy;                           // for checks without their own
   std::map<std::string, IncidentPolicy> policies;  // per-check overrides
-  std::map<std::string, CheckState> states;        // the evaluator's memory
+  std::map<std::string, CheckSlot> slots;          // the agent's memory of each check
   std::string last_event_id;                       // of the latest evaluation
 
+  // The incident manager's records for this evaluation (the event, if any, is
+  // left out; its id is in last_event_id).
   std::vector<Record> eval(const std::string& check, CheckState s, double matched_lines = 0,
-                           bool is_log = false) {
-    CheckChange c;
-    c.check = check;
-    c.plugin = is_log ? "log" : "exec";
-    c.state = s;
-    auto it = states.find(check);
-    c.first = it == states.end();
-    c.changed = c.first || it->second != s;
-    c.event_id = c.changed ? uuid_v7(clock.wall()) : "";
-    c.summary = "check " + check + " is " + std::string(state_name(s));
-    c.runbook = "https://runbooks.example/" + check;
-    c.tags = {{"team", "ops"}, {"env", "prod"}};
-    c.is_log = is_log;
-    c.matched_lines = matched_lines;
+                           bool counts_lines = false) {
+    CheckSlot& slot = slots[check];
+    slot.config.name = check;
+    slot.config.plugin_def = counts_lines ? &kLinesPlugin : &kRunsPlugin;
+    slot.config.plugin = std::string(slot.config.plugin_def->name);
+    slot.config.runbook = "https://runbooks.example/" + check;
+    slot.config.tags = {{"team", "ops"}, {"env", "prod"}};
     auto p = policies.find(check);
-    c.policy = p != policies.end() ? p->second : policy;
-    states[check] = s;
-    last_event_id = c.event_id;
-    return manager.on_evaluation(c);
+    slot.config.incidents = p != policies.end() ? p->second : policy;
+    Evaluation e;
+    e.state = s;
+    e.message = "check " + check + " is " + std::string(state_name(s));
+    std::vector<Record> out;
+    last_event_id.clear();
+    for (Record& r : events.on_evaluation(slot, e, matched_lines).records) {
+      if (r.kind == RecordKind::kEvent) {
+        last_event_id = r.id;
+      } else {
+        out.push_back(std::move(r));
+      }
+    }
+    return out;
   }
 
   std::vector<Record> after(Duration d) {

@@ -19,8 +19,10 @@ using std::chrono::milliseconds;
 
 Result<std::unique_ptr<Collector>> no_create(const PluginConfig&) { return make_error("not used"); }
 
-const Plugin kInlinePlugin{"test_inline", {}, {}, false, {}, {}, &no_create, nullptr};
-const Plugin kBlockingPlugin{"test_blocking", {}, {}, true, {}, {}, &no_create, nullptr};
+const Plugin kInlinePlugin{
+    .name = "test_inline", .keys = {}, .metrics = {}, .may_block = false, .create = &no_create};
+const Plugin kBlockingPlugin{
+    .name = "test_blocking", .keys = {}, .metrics = {}, .may_block = true, .create = &no_create};
 
 CheckConfig check(const std::string& name, const Plugin& plugin, milliseconds interval,
                   milliseconds timeout) {
