@@ -8,14 +8,21 @@
 #include "agent/util/fs.h"
 #include "tests/support/plugin_test.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/testcases.h"
 
 namespace vigil {
 namespace {
 
 using test::metric;
 
+// Fixtures of the hand-written tests below; plugins/cpu/testcases/ holds the
+// input -> output cases.
 std::string testdata(const std::string& rel) {
   return test::source_dir() + "/plugins/cpu/testdata/" + rel;
+}
+
+std::string testcase(const std::string& rel) {
+  return test::source_dir() + "/plugins/cpu/testcases/" + rel;
 }
 
 std::string slurp(const std::string& path) {
@@ -74,26 +81,10 @@ TEST_CASE("cpu reports since boot first and then the delta to the previous readi
   CHECK(second->metrics[4].first == "steal_percent");
 }
 
-TEST_CASE("cpu in once mode reports since boot", "[host]") {
-  std::unique_ptr<Collector> cpu = make_cpu();
-  CollectContext ctx;
-  ctx.procfs = testdata("linux_4cpu");
-  ctx.once = true;
-  Result<Sample> s = cpu->read(ctx);
-  REQUIRE(s.ok());
-  CHECK(metric(s.value(), "usage_percent") == Approx(18));
-  CHECK(metric(s.value(), "user_percent") == Approx(10));
-  CHECK(metric(s.value(), "system_percent") == Approx(5));
-  CHECK(metric(s.value(), "iowait_percent") == Approx(2));
-}
-
-TEST_CASE("cpu fails with the file named when proc stat is empty", "[host]") {
-  std::unique_ptr<Collector> cpu = make_cpu();
-  CollectContext ctx;
-  ctx.procfs = testdata("empty");
-  Result<Sample> s = cpu->read(ctx);
-  REQUIRE_FALSE(s.ok());
-  CHECK(s.error() == testdata("empty/stat") + ": no complete cpu line");
+// One reading of each folder of plugins/cpu/testcases/: in once mode the shares
+// are those since boot, and an error names the file it read.
+TEST_CASE("cpu reads each of its testcases as expected.out says", "[host]") {
+  CHECK(test::check_testcases(kCpuPlugin) > 0);
 }
 
 TEST_CASE("cpu rejects a relative cgroup at its line", "[host]") {
@@ -171,7 +162,7 @@ TEST_CASE("cpu with cgroup auto in once mode takes two readings", "[host]") {
 
 TEST_CASE("cpu with a cgroup fails naming a missing or malformed file", "[host]") {
   CollectContext ctx;
-  ctx.procfs = testdata("linux_4cpu");
+  ctx.procfs = testcase("linux_4cpu");
   SECTION("missing cpu.max") {
     std::unique_ptr<Collector> cpu = make_cpu(testdata("cgroup_missing_max"));
     Result<Sample> s = cpu->read(ctx);
@@ -188,7 +179,7 @@ TEST_CASE("cpu with a cgroup fails naming a missing or malformed file", "[host]"
   }
   SECTION("auto without a cgroup v2 line") {
     test::TempDir dir;
-    dir.write("proc/stat", slurp(testdata("linux_4cpu/stat")));
+    dir.write("proc/stat", slurp(testcase("linux_4cpu/stat")));
     dir.write("proc/self/cgroup", "4:memory:/x\n");
     ctx.procfs = dir.file("proc");
     std::unique_ptr<Collector> cpu = make_cpu("auto");

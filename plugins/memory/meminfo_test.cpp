@@ -11,7 +11,7 @@ namespace {
 
 Result<MemInfo> parse_fixture(const std::string& name) {
   Result<std::string> text =
-      read_file(test::source_dir() + "/plugins/memory/testdata/" + name + "/meminfo");
+      read_file(test::source_dir() + "/plugins/memory/testcases/" + name + "/meminfo");
   REQUIRE(text.ok());
   return parse_meminfo(text.value());
 }

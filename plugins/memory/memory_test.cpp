@@ -6,14 +6,21 @@
 
 #include "tests/support/plugin_test.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/testcases.h"
 
 namespace vigil {
 namespace {
 
 using test::metric;
 
+// Fixtures of the hand-written tests below; plugins/memory/testcases/ holds the
+// input -> output cases.
 std::string testdata(const std::string& rel) {
   return test::source_dir() + "/plugins/memory/testdata/" + rel;
+}
+
+std::string testcase(const std::string& rel) {
+  return test::source_dir() + "/plugins/memory/testcases/" + rel;
 }
 
 std::unique_ptr<Collector> make_memory(const std::string& cgroup = "") {
@@ -38,27 +45,10 @@ TEST_CASE("memory on the real host gives sane figures", "[host]") {
   CHECK(metric(s.value(), "used_percent") + metric(s.value(), "available_percent") == Approx(100));
 }
 
-TEST_CASE("memory reads meminfo under the procfs root", "[host]") {
-  std::unique_ptr<Collector> memory = make_memory();
-  CollectContext ctx;
-  ctx.procfs = testdata("linux_6");
-  Result<Sample> s = memory->read(ctx);
-  REQUIRE(s.ok());
-  CHECK(s->metrics[0].first == "used_percent");
-  CHECK(metric(s.value(), "used_percent") == Approx(75));
-  CHECK(metric(s.value(), "available_bytes") == 4096000000.0);
-  CHECK(metric(s.value(), "available_percent") == Approx(25));
-  CHECK(metric(s.value(), "swap_used_percent") == Approx(25));
-}
-
-TEST_CASE("memory fails naming meminfo when MemAvailable is missing", "[host]") {
-  std::unique_ptr<Collector> memory = make_memory();
-  CollectContext ctx;
-  ctx.procfs = testdata("no_available");
-  Result<Sample> s = memory->read(ctx);
-  REQUIRE_FALSE(s.ok());
-  CHECK(s.error() == testdata("no_available/meminfo") +
-                         ": no MemAvailable line (Linux 3.14 or later is needed)");
+// One reading of each folder of plugins/memory/testcases/: meminfo under the
+// procfs root, or an error naming it (no MemAvailable before Linux 3.14).
+TEST_CASE("memory reads each of its testcases as expected.out says", "[host]") {
+  CHECK(test::check_testcases(kMemoryPlugin) > 0);
 }
 
 TEST_CASE("memory with cgroup auto is relative to the agent's cgroup limit", "[host]") {
@@ -77,7 +67,7 @@ TEST_CASE("memory with cgroup auto is relative to the agent's cgroup limit", "[h
 TEST_CASE("memory with a cgroup limit of max uses the host's MemTotal", "[host]") {
   std::unique_ptr<Collector> memory = make_memory(testdata("cgroup_unlimited"));
   CollectContext ctx;
-  ctx.procfs = testdata("linux_6");
+  ctx.procfs = testcase("linux_6");
   Result<Sample> s = memory->read(ctx);
   REQUIRE(s.ok());
   // Working set 500 MiB of 16000000 kB.
@@ -88,7 +78,7 @@ TEST_CASE("memory with a cgroup limit of max uses the host's MemTotal", "[host]"
 
 TEST_CASE("memory with a cgroup fails naming a missing or malformed file", "[host]") {
   CollectContext ctx;
-  ctx.procfs = testdata("linux_6");
+  ctx.procfs = testcase("linux_6");
   SECTION("missing memory.stat") {
     Result<Sample> s = make_memory(testdata("cgroup_missing_stat"))->read(ctx);
     REQUIRE_FALSE(s.ok());
