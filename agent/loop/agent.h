@@ -26,7 +26,7 @@ class ServiceSet;
 class StatusServer;
 
 // The running agent: checks feed rules, rules feed events and incidents, records
-// go durably to every output's spool (SPEC §5). Lives on one libuv loop; every
+// go durably to every output's spool (docs/DELIVERY.md). Lives on one libuv loop; every
 // method runs on the loop thread.
 class Agent {
  public:
@@ -113,7 +113,7 @@ class Agent {
   std::string state_error_;
   uint64_t state_corrupt_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  // The agent's own check `vigil` (SPEC §5: loss is never silent).
+  // The agent's own check `vigil` (docs/DELIVERY.md: loss is never silent).
   CheckSlot self_;
   std::deque<std::pair<MonotonicTime, LossCounters>> loss_history_;
   Timer self_timer_;
