@@ -2,7 +2,7 @@
 
 namespace vigil::cli {
 
-// vigil run | check-config | once | status | --version | --help (SPEC §2).
+// vigil run | check-config | once | status | --version | --help (docs/CLI.md).
 int main(int argc, char** argv);
 
 }  // namespace vigil::cli

@@ -4,7 +4,7 @@
 
 namespace vigil::cli {
 
-// Each returns the process exit code (SPEC §2: 0 fine, 1 invalid configuration
+// Each returns the process exit code (docs/CLI.md: 0 fine, 1 invalid configuration
 // or fatal runtime error, 2 usage error).
 int run_command(const std::string& config_path);
 int check_config_command(const std::string& config_path);

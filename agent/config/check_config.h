@@ -7,7 +7,7 @@
 
 namespace vigil {
 
-// `vigil check-config` (SPEC §2): loads with the plugins' extra checks (exec
+// `vigil check-config` (docs/CLI.md): loads with the plugins' extra checks (exec
 // commands executable …), touching neither the network nor state_dir. Prints
 // "ok" and returns 0, or prints one "FILE:LINE: message" line per error, in
 // file order, and returns 1. Both go to `out`, so that the errors are what the

@@ -37,7 +37,7 @@ std::string metric_list(const Plugin& plugin) {
 }
 
 // A collection may take as long as the interval unless the plugin's table
-// says otherwise; exec's commands get 10s (SPEC §3), whatever its table says.
+// says otherwise; exec's commands get 10s (docs/CONFIGURATION.md), whatever its table says.
 Duration default_timeout(const Plugin& plugin, Duration interval) {
   if (const KeySpec* k = plugin_key(plugin, "timeout"); k != nullptr && !k->default_text.empty()) {
     if (Result<Duration> d = parse_duration(k->default_text); d.ok() && d.value().count() > 0) {

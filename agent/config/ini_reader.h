@@ -31,7 +31,7 @@ struct ParsedSection {
 std::vector<ParsedSection> parse_ini(const std::string& file, std::string_view text,
                                      ConfigErrors* errors);
 
-// The longest line accepted, its line ending not counted (SPEC §3). inih 55
+// The longest line accepted, its line ending not counted (docs/CONFIGURATION.md). inih 55
 // silently cuts lines over 199 bytes: the reader hands it at most this much.
 inline constexpr size_t kMaxLineBytes = 198;
 

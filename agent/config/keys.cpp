@@ -1,4 +1,4 @@
-// The key tables of the core sections (SPEC §3). They drive the loader's type
+// The key tables of the core sections (docs/CONFIGURATION.md). They drive the loader's type
 // checks and docs/CONFIGURATION.md, so the two cannot drift.
 #include "agent/config/loader.h"
 

@@ -39,7 +39,7 @@ struct LoadResult {
 // throws, never exits.
 LoadResult load_config(const std::string& path, const LoadOptions& options = {});
 
-// The key tables, for the docs and for check-config (one place, SPEC §3).
+// The key tables, for docs/CONFIGURATION.md and for check-config (one place).
 std::span<const KeySpec> agent_keys();
 std::span<const KeySpec> incident_keys();
 std::span<const KeySpec> output_keys();

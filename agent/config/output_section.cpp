@@ -280,7 +280,7 @@ OutputConfig build_output(const ParsedSection& parsed, ConfigErrors* errors) {
     }
   }
   out.drop_newest = string_value(s, "spool_full").value_or("drop_oldest") == "drop_newest";
-  // `unknown` ranks as `warning` (SPEC §3), so it filters as warning does.
+  // `unknown` ranks as `warning` (docs/CONFIGURATION.md), so it filters as warning does.
   out.min_severity = string_value(s, "min_severity").value_or("warning") == "critical"
                          ? CheckState::kCritical
                          : CheckState::kWarning;

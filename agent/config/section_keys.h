@@ -19,7 +19,7 @@ namespace vigil {
 std::string section_label(const Section& section);
 
 // Checks one value against its key's type (durations, sizes, rules, choices …).
-// `interval` and `timeout` must also be greater than 0 (SPEC §3).
+// `interval` and `timeout` must also be greater than 0 (docs/CONFIGURATION.md).
 Status check_value(const KeySpec& spec, std::string_view value);
 
 // Checks a section's keys against tables (the first table that names a key

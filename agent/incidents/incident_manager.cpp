@@ -254,7 +254,7 @@ std::vector<Record> IncidentManager::remove_check(const std::string& check) {
     impl_->resolve(t, "", &out);
   }
   // Its state and flap history go; an open problem stays until its window passes
-  // (SPEC: a problem resolves once problem_window passes with no new incident).
+  // (docs/INCIDENTS.md: a problem resolves once problem_window passes with no new incident).
   t.state.reset();
   t.changes.clear();
   t.last_change.reset();

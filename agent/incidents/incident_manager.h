@@ -29,8 +29,8 @@ struct CheckChange {
   IncidentPolicy policy;      // the check's effective [incidents] settings
 };
 
-// Folds check states into incidents and incidents into problems (SPEC §3
-// [incidents], §4 `incident` and `problem`). Time comes only from `clock`.
+// Folds check states into incidents and incidents into problems (docs/INCIDENTS.md;
+// their records are in docs/RECORDS.md). Time comes only from `clock`.
 class IncidentManager {
  public:
   IncidentManager(const Clock& clock, std::string host);

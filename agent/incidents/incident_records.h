@@ -1,6 +1,6 @@
 #pragma once
 
-// Builds `incident` and `problem` records (SPEC §4) from the manager's state.
+// Builds `incident` and `problem` records (docs/RECORDS.md) from the manager's state.
 // Internal to agent/incidents/.
 
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 
-// Saves and loads the incident manager's state (SPEC §5: incident state survives
+// Saves and loads the incident manager's state (docs/INCIDENTS.md: incident state survives
 // restarts). Internal to agent/incidents/.
 //
 // Monotonic instants mean nothing in another process, so every timer is written

@@ -1,7 +1,7 @@
 #pragma once
 
 // Problems: the same key opening problem_count incidents within problem_window
-// (SPEC §3 [incidents]). Internal to agent/incidents/.
+// (docs/INCIDENTS.md). Internal to agent/incidents/.
 
 #include <optional>
 

@@ -28,7 +28,7 @@ class ServiceSet;
 class StatusServer;
 
 // The running agent: checks feed rules, rules feed events and incidents, records
-// go durably to every output's spool (SPEC §5). Lives on one libuv loop; every
+// go durably to every output's spool (docs/DELIVERY.md). Lives on one libuv loop; every
 // method runs on the loop thread.
 class Agent {
  public:
@@ -83,7 +83,7 @@ class Agent {
   std::shared_ptr<StateStore> store_;
   std::unique_ptr<Committer> committer_;
   uint64_t state_corrupt_ = 0;
-  // The agent's own check `vigil` (SPEC §5: loss is never silent).
+  // The agent's own check `vigil` (docs/DELIVERY.md: loss is never silent).
   CheckSlot self_;
   SelfCheck self_check_;
   Timer self_timer_;

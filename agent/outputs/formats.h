@@ -14,7 +14,7 @@ struct AgentInfo {
   std::string instance;  // a UUID made at each start
 };
 
-// `vigil`: {"agent": {host, version, instance}, "records": [...]} (SPEC §4).
+// `vigil`: {"agent": {host, version, instance}, "records": [...]} (docs/RECORDS.md).
 std::string vigil_body(const AgentInfo& agent, const std::vector<SpoolEntry>& batch);
 
 // `pagerduty`: one Events API v2 object for one incident record.

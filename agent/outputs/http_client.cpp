@@ -241,7 +241,7 @@ struct HttpClient::Impl {
     // curl 7.88 makes its sockets without close-on-exec: made here, with it.
     set(g_curl->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_curl_open_socket));
     // Only http and https, and no redirects: a 3xx is reported to the caller, which
-    // retries it like an error (SPEC §5). Never CURLOPT_VERBOSE: it prints the
+    // retries it like an error (docs/DELIVERY.md). Never CURLOPT_VERBOSE: it prints the
     // Authorization header.
     set(g_curl->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https"));
     set(g_curl->easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));

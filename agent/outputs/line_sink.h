@@ -11,7 +11,7 @@
 
 namespace vigil {
 
-// `stdout` and `file:PATH`: one bare record per line (SPEC §3 [output]).
+// `stdout` and `file:PATH`: one bare record per line (docs/RECORDS.md).
 //
 // A write to a pipe nobody reads, or to a file on a hung or full disk, can block
 // for as long as it likes, and the loop thread must never wait for one: the

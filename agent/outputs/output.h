@@ -27,8 +27,8 @@ struct OutputStatus {
   std::optional<SystemTime> last_success;
 };
 
-// One output: its spool, its sink, batching, backoff and dead letters (SPEC §3
-// [output], §5). Records are durable in the spool before anything is sent, and
+// One output: its spool, its sink, batching, backoff and dead letters
+// (docs/DELIVERY.md). Records are durable in the spool before anything is sent, and
 // each output has its own spool and cursor so one dead endpoint never holds up
 // another. Every blocking spool call runs on the thread pool.
 class Output {

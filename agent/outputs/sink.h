@@ -10,7 +10,7 @@
 
 namespace vigil {
 
-// What became of one batch (SPEC §5): 2xx acknowledges; 408, 429, 5xx, 3xx,
+// What became of one batch (docs/DELIVERY.md): 2xx acknowledges; 408, 429, 5xx, 3xx,
 // timeouts and transport errors retry; 413 splits; other 4xx dead-letter.
 struct SendOutcome {
   enum class Kind { kAck, kRetry, kSplit, kDeadLetter };

@@ -1,7 +1,9 @@
 #pragma once
 
-// Services the core hands to plugins that need the loop (STYLE: plugins never see
-// the loop itself). Each is an interface; the core owns the implementation.
+// Services the core hands to plugins that need the loop. Plugins never see the loop
+// itself: they include only agent/plugin/ and agent/util/ (scripts/check_style.sh),
+// so what runs on the loop, and for how long, is the core's alone to decide. Each
+// is an interface; the core owns the implementation.
 namespace vigil {
 
 class Spawner;       // agent/plugin/spawner.h: run a command with a timeout

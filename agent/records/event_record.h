@@ -23,7 +23,7 @@ struct EventFields {
   std::vector<std::string> samples;  // log checks: the first matching lines, cut to 512 bytes
 };
 
-// An `event` record (SPEC §4): every field present, null when it has no value.
+// An `event` record (docs/RECORDS.md): every field present, null when it has no value.
 Record make_event_record(const EventFields& fields, const std::string& id, SystemTime time);
 
 struct LossCounters {

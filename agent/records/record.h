@@ -11,7 +11,7 @@ enum class RecordKind { kEvent, kIncident, kProblem, kHeartbeat };
 
 std::string_view record_kind_name(RecordKind k);
 
-// One record, serialised once (SPEC §4), plus what routing needs without parsing it.
+// One record, serialised once (docs/RECORDS.md), plus what routing needs without parsing it.
 struct Record {
   RecordKind kind = RecordKind::kEvent;
   std::string id;    // UUIDv7, the same on every retry

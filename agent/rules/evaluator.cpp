@@ -28,9 +28,10 @@ bool holds(double v, Op op, double threshold) {
 }
 
 // A firing rule with `clear` keeps firing through false evaluations until its
-// value is strictly past the clear value (SPEC §3 Rules). A value that is past the
-// clear value but still makes the rule true (a clear set on the wrong side of the
-// threshold) does not stop it: a rule that holds always keeps firing.
+// value is strictly past the clear value (docs/CONFIGURATION.md, Rules). A value
+// that is past the clear value but still makes the rule true (a clear set on the
+// wrong side of the threshold) does not stop it: a rule that holds always keeps
+// firing.
 bool held_by_clear(const Rule& rule, double v) {
   if (!rule.clear) {
     return false;
@@ -49,8 +50,8 @@ bool held_by_clear(const Rule& rule, double v) {
   return false;
 }
 
-// The exec exit code as a first rule (SPEC §3 exec): 0 ok, 1 warning, 2 critical,
-// anything else (3 or more, or a code no plugin should report) unknown.
+// The exec exit code as a first rule (plugins/exec/README.md): 0 ok, 1 warning,
+// 2 critical, anything else (3 or more, or a code no plugin should report) unknown.
 CheckState exit_code_state(int code) {
   switch (code) {
     case 0:
@@ -91,8 +92,8 @@ bool RuleEvaluator::step(size_t i, const double* value, MonotonicTime now) {
   RuleRun& run = runs_[i];
   const Rule& rule = rules_[i];
   if (value == nullptr) {
-    // A missing metric breaks the run and stops a firing rule (SPEC §3: a rule on an
-    // absent metric does not fire).
+    // A missing metric breaks the run and stops a firing rule: a rule on an absent
+    // metric does not fire (docs/RECORDS.md `event`).
     run.has_run = false;
     return std::exchange(run.firing, false);
   }
@@ -163,7 +164,8 @@ Evaluation RuleEvaluator::on_sample(const Sample& sample, MonotonicTime now) {
     } else if (sample.exit_code) {
       // An exec check that is ok and has never had a firing rule or a non-zero exit
       // code reports its exit code (`status` 0) rather than nulls: its exit code is
-      // its first rule, and SPEC §4 reports `status` for exec checks without rules.
+      // its first rule, and an `event` reports `status` for exec checks without rules
+      // (docs/RECORDS.md).
       source = kExitCode;
     }
   }

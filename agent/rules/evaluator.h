@@ -11,7 +11,7 @@
 namespace vigil {
 
 // The outcome of one evaluation of a check: its state and what an event for it
-// would say (SPEC §4 `event`: metric, value, rule, message).
+// would say (docs/RECORDS.md `event`: metric, value, rule, message).
 struct Evaluation {
   std::optional<CheckState> state;  // nullopt: no state yet (failures below unknown_after)
   std::optional<std::string> metric;
@@ -20,7 +20,7 @@ struct Evaluation {
   std::string message;
 };
 
-// Applies a check's rules to its samples (SPEC §3 Rules): `for`, `clear`
+// Applies a check's rules to its samples (docs/CONFIGURATION.md, Rules): `for`, `clear`
 // hysteresis, worst firing rule, exec exit codes, unknown_after.
 class RuleEvaluator {
  public:
@@ -42,7 +42,7 @@ class RuleEvaluator {
 
  private:
   // Where an event's metric, value and rule come from: a rule (its index), the
-  // exec exit code (a first rule, SPEC §3 exec), or nothing.
+  // exec exit code (a first rule, plugins/exec/README.md), or nothing.
   static constexpr int kNoSource = -1;
   static constexpr int kExitCode = -2;
 

@@ -16,7 +16,7 @@ std::optional<CheckState> parse_state(std::string_view s);
 
 enum class Op { kGt, kGe, kLt, kLe, kEq, kNe };
 
-// `METRIC OP VALUE [for DURATION] [clear VALUE]` (SPEC §3 Rules).
+// `METRIC OP VALUE [for DURATION] [clear VALUE]` (docs/CONFIGURATION.md, Rules).
 struct Rule {
   std::string metric;
   Op op = Op::kGt;

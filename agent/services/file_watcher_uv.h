@@ -8,7 +8,7 @@
 #include "agent/plugin/file_watcher.h"
 #include "agent/util/time.h"
 
-struct uv_loop_s;  // uv.h stays out of headers (STYLE: Headers)
+struct uv_loop_s;  // uv.h stays out of headers: only .cpp files that use libuv include it
 
 namespace vigil {
 

@@ -17,7 +17,7 @@
 
 namespace vigil {
 
-// The durable, per-output queue of records (SPEC §5 "Delivery guarantees").
+// The durable, per-output queue of records (docs/DELIVERY.md, docs/SPOOL.md).
 //
 // On disk, one folder per output (state_dir/spool/NAME/):
 //

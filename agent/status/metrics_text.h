@@ -6,7 +6,7 @@
 
 namespace vigil {
 
-// GET /metrics: Prometheus text format 0.0.4 (SPEC §6). Every series of a
+// GET /metrics: Prometheus text format 0.0.4 (docs/STATUS.md). Every series of a
 // configured check or output exists from the start.
 std::string metrics_text(const StatusSnapshot& s);
 

@@ -6,7 +6,7 @@
 
 namespace vigil {
 
-// GET /status (SPEC §6): agent, checks, open incidents and problems, outputs, loss.
+// GET /status (docs/STATUS.md): agent, checks, open incidents and problems, outputs, loss.
 std::string status_json(const StatusSnapshot& s);
 
 }  // namespace vigil

@@ -12,7 +12,7 @@ struct uv_loop_s;
 namespace vigil {
 
 // Serves GET /health, /status and /metrics over HTTP/1.1 on `unix:PATH` or
-// `HOST:PORT` (SPEC §6). Requests are bounded (8 KiB of head, 64 connections,
+// `HOST:PORT` (docs/STATUS.md). Requests are bounded (8 KiB of head, 64 connections,
 // 10 s to send a request), so a slow or hostile client cannot stall the loop
 // or grow memory. Each connection answers one request and closes.
 class StatusServer {

@@ -1,4 +1,4 @@
-"""The `alertmanager` output against a real Alertmanager (SPEC §3 [output], §4).
+"""The `alertmanager` output against a real Alertmanager (docs/RECORDS.md).
 
 Starts the Debian package's prometheus-alertmanager on loopback (no clustering, a
 receiver that does nothing), points an `alertmanager` output at its

@@ -1,4 +1,4 @@
-"""kill -9 at random moments, a hundred times in a row (SPEC §5 delivery guarantees).
+"""kill -9 at random moments, a hundred times in a row (docs/DELIVERY.md).
 
 An HTTP endpoint refuses everything (503) while an exec check flips state every
 run and heartbeats go out every 200 ms, so records pile up in the spool and every

@@ -1,4 +1,4 @@
-"""Delivery over HTTPS to a real local receiver (SPEC §3 [output], §4, §5)."""
+"""Delivery over HTTPS to a real local receiver (docs/RECORDS.md, docs/DELIVERY.md)."""
 
 import json
 import os

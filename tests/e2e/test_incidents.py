@@ -133,8 +133,9 @@ class Incidents(unittest.TestCase):
                              what="a heartbeat at or after %.3f" % t)
 
     def assert_well_formed(self, records):
-        """Every field of §4 in every incident and problem record, and per key a sane
-        sequence: never a second open for an open key, no action on a closed one."""
+        """Every field docs/RECORDS.md lists in every incident and problem record, and per
+        key a sane sequence: never a second open for an open key, no action on a closed
+        one."""
         open_by_key = {}
         for r in unique(records):
             if r["kind"] == "incident":

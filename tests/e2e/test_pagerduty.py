@@ -1,4 +1,4 @@
-"""`format = pagerduty` over HTTPS to a real local receiver (SPEC §3 [output], §4)."""
+"""`format = pagerduty` over HTTPS to a real local receiver (docs/RECORDS.md)."""
 
 import os
 import shutil

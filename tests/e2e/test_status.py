@@ -209,7 +209,7 @@ class Status(unittest.TestCase):
 
     # --- /status -------------------------------------------------------------------
 
-    def test_status_over_the_default_unix_socket_has_the_spec_shape(self):
+    def test_status_over_the_default_unix_socket_has_the_documented_shape(self):
         a = self.start(
             "hostname = statushost\ninterval = 300ms\nheartbeat = 0\n"
             "[incidents]\nproblem_count = 1\n"

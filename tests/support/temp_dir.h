@@ -43,7 +43,7 @@ class TempDir {
   std::string path_;
 };
 
-// The source tree, for fixtures under plugins/*/testdata.
+// The source tree, for fixtures under plugins/*/testcases and plugins/*/testdata.
 inline std::string source_dir() { return VIGIL_SOURCE_DIR; }
 
 }  // namespace vigil::test

@@ -49,7 +49,7 @@ StatusSnapshot sample_snapshot() {
   return s;
 }
 
-TEST_CASE("status JSON has exactly the fields of SPEC section 6", "[status]") {
+TEST_CASE("status JSON has exactly the fields docs/STATUS.md lists", "[status]") {
   json j = json::parse(status_json(sample_snapshot()));
   CHECK(keys(j) ==
         std::vector<std::string>{"agent", "checks", "incidents", "problems", "outputs", "loss"});

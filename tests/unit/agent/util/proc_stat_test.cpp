@@ -9,7 +9,13 @@
 namespace vigil {
 namespace {
 
+// The cpu plugin's fixtures: the input of one of its testcases, or one of the two
+// readings of its testdata (delta_first, delta_second).
 std::string fixture(const std::string& name) {
+  return test::source_dir() + "/plugins/cpu/testcases/" + name + "/stat";
+}
+
+std::string reading(const std::string& name) {
   return test::source_dir() + "/plugins/cpu/testdata/" + name + "/stat";
 }
 
@@ -125,8 +131,8 @@ TEST_CASE("cpu shares since boot come from the first reading", "[host]") {
 }
 
 TEST_CASE("cpu shares between two readings use the deltas", "[host]") {
-  Result<ProcStat> first = read_proc_stat(fixture("delta_first"), false);
-  Result<ProcStat> second = read_proc_stat(fixture("delta_second"), false);
+  Result<ProcStat> first = read_proc_stat(reading("delta_first"), false);
+  Result<ProcStat> second = read_proc_stat(reading("delta_second"), false);
   REQUIRE(first.ok());
   REQUIRE(second.ok());
   CpuPercents p = cpu_percents(&first->cpu, second->cpu);
@@ -140,8 +146,8 @@ TEST_CASE("cpu shares between two readings use the deltas", "[host]") {
 
 TEST_CASE("cpu shares fall back to since boot when counters go backwards or stand still",
           "[host]") {
-  Result<ProcStat> first = read_proc_stat(fixture("delta_first"), false);
-  Result<ProcStat> second = read_proc_stat(fixture("delta_second"), false);
+  Result<ProcStat> first = read_proc_stat(reading("delta_first"), false);
+  Result<ProcStat> second = read_proc_stat(reading("delta_second"), false);
   REQUIRE(first.ok());
   REQUIRE(second.ok());
   CpuPercents reset = cpu_percents(&second->cpu, first->cpu);
