@@ -12,7 +12,7 @@
 namespace vigil {
 namespace {
 
-const std::string kProcfs = std::string(VIGIL_SOURCE_DIR) + "/plugins/load/testdata/normal";
+const std::string kProcfs = std::string(VIGIL_SOURCE_DIR) + "/plugins/load/testcases/normal";
 
 // Checks as the loader makes them from INI text: real plugins, real rules.
 std::vector<CheckConfig> checks(const test::TempDir& dir, const std::string& ini) {
@@ -27,7 +27,8 @@ struct Fixture {
       : set(std::make_unique<CheckSet>(loop.get(),
                                        CheckSet::Host{kProcfs, "/sys", dir.path(), nullptr},
                                        [this](CheckSlot& slot, const Evaluation& eval, double) {
-                                         seen[slot.config.name] = *eval.state;
+                                         REQUIRE(eval.state.has_value());
+              seen[slot.config.name] = *eval.state;
               slot.state = eval.state;  // as the agent records it
                                        })) {}
   ~Fixture() {
