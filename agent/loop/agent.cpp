@@ -219,6 +219,12 @@ void Agent::evaluate_self() {
     places.push_back(std::move(p));
   }
   std::vector<StorageProblem> storage;
+  for (const OutputStatus& st : outputs_->statuses()) {
+    if (!st.storage_error.empty()) {
+      storage.push_back(
+          StorageProblem{"the spool of output " + st.name, st.storage_error, st.memory_records});
+    }
+  }
   if (!committer_->error().empty()) {
     storage.push_back(StorageProblem{"state_dir " + config_.agent.state_dir, committer_->error(),
                                      committer_->unspooled()});

@@ -56,6 +56,27 @@ std::string redact_url(const std::string& url) {
 
 constexpr Duration kAlertmanagerResend = std::chrono::seconds(60);
 constexpr Duration kBackoffBase = std::chrono::seconds(1);
+// While records are held in memory for lack of disk space, the spool is offered them
+// again this often.
+constexpr Duration kHoldRetry = std::chrono::seconds(1);
+// At most this much (ids and payloads) is held in memory, or spool_max if smaller.
+constexpr uint64_t kMemoryCap = 16ull << 20;
+
+uint64_t entry_bytes(const SpoolEntry& e) { return e.id.size() + e.payload.size(); }
+
+// Whether two configurations of one output deliver alike: the same sink, the same
+// batches, the same timing. The routing fields (send, min_severity, min_level) only
+// decide what accepts() takes; spool_max and spool_full apply at the next start; file
+// and line say where the section was written. None of them restarts delivery. A field
+// added to OutputConfig belongs here when the sink or the batching reads it.
+bool same_delivery(const OutputConfig& a, const OutputConfig& b) {
+  return a.name == b.name && a.url == b.url && a.format == b.format && a.token == b.token &&
+         a.routing_key == b.routing_key && a.headers == b.headers && a.ca_file == b.ca_file &&
+         a.cert_file == b.cert_file && a.key_file == b.key_file && a.tls_verify == b.tls_verify &&
+         a.proxy == b.proxy && a.timeout == b.timeout && a.batch_max == b.batch_max &&
+         a.batch_bytes == b.batch_bytes && a.flush_interval == b.flush_interval &&
+         a.gzip == b.gzip && a.retry_max == b.retry_max;
+}
 
 }  // namespace
 
@@ -70,13 +91,10 @@ Output::Output(uv_loop_t* loop, OutputConfig config, std::string state_dir,
       flush_timer_(loop, [this] { maybe_deliver(); }),
       retry_timer_(loop, [this] { maybe_deliver(); }),
       state_timer_(loop, [this] { resend_state(); }),
-      rng_(std::random_device{}()),
-      alive_(std::make_shared<bool>(true)) {}
+      hold_timer_(loop, [this] { retry_held(); }),
+      rng_(std::random_device{}()) {}
 
-Output::~Output() {
-  *alive_ = false;
-  stop();
-}
+Output::~Output() { stop(); }
 
 Status Output::open() {
   if (Status s = make_dirs(spool_dir_); !s.ok()) {
@@ -85,6 +103,7 @@ Status Output::open() {
   SpoolOptions opts;
   opts.max_bytes = config_.spool_max;
   opts.drop_newest = config_.drop_newest;
+  opts.write_fn = spool_write_fn_;
   auto spool = Spool::open(spool_dir_, opts);
   if (!spool.ok()) {
     return make_error("output " + config_.name + ": " + spool.error());
@@ -93,7 +112,7 @@ Status Output::open() {
   SpoolStats st = spool_->stats();
   if (st.corrupt_frames > 0) {
     log_warning("output " + config_.name + ": " + std::to_string(st.corrupt_frames) +
-                " corrupt spool frame(s) cut at start");
+                " spooled record(s) lost to corruption found at start");
   }
   if (st.records > 0) {
     first_unsent_ = loop_now(loop_);
@@ -143,44 +162,164 @@ bool Output::accepts(const Record& r) {
 }
 
 void Output::enqueue(const Record& r) {
-  pending_.push_back(SpoolEntry{r.id, r.json});
+  pending_.push_back(SpoolEntry{r.id, r.json, {}});
   flush_pending();
 }
 
 void Output::flush_pending() {
-  if (appending_ > 0 || pending_.empty() || spool_ == nullptr) {
+  if (append_running_ || spool_ == nullptr) {
     return;
   }
-  // Group commit: everything queued while the previous append ran goes in one
-  // write and one fdatasync.
-  auto batch = std::make_shared<std::vector<SpoolEntry>>(std::move(pending_));
+  if (!held_.empty()) {
+    // The disk had no room at the last try. New records join the held ones, after
+    // them, to be sent from memory now and offered to the spool with them at the
+    // next retry: appended alone they would overtake the held ones.
+    uint64_t dropped = memory_dropped_;
+    for (SpoolEntry& e : pending_) {
+      hold(std::move(e));
+    }
+    pending_.clear();
+    if (memory_dropped_ > dropped) {
+      log_warning("output " + config_.name + ": memory for records the disk has no room for " +
+                  "is full: dropped " + std::to_string(memory_dropped_ - dropped) + " record(s)");
+      if (on_durable_) {
+        on_durable_();
+      }
+    }
+    maybe_deliver();
+    return;
+  }
+  if (pending_.empty()) {
+    return;
+  }
+  start_append();
+}
+
+// Group commit: the held records (first, they are older) and everything queued
+// while the previous append ran go in one write and one fdatasync.
+void Output::start_append() {
+  auto batch = std::make_shared<std::vector<SpoolEntry>>();
+  auto held_seqs = std::make_shared<std::vector<uint64_t>>();
+  batch->reserve(held_.size() + pending_.size());
+  for (const Held& h : held_) {
+    batch->push_back(h.entry);
+    held_seqs->push_back(h.seq);
+  }
+  appending_ = pending_.size();
+  for (SpoolEntry& e : pending_) {
+    batch->push_back(std::move(e));
+  }
   pending_.clear();
-  appending_ = batch->size();
-  auto status = std::make_shared<Status>();
+  append_running_ = true;
+  auto result = std::make_shared<Result<AppendResult>>(make_error("not run"));
   std::shared_ptr<Spool> spool = spool_;
-  std::weak_ptr<bool> alive = alive_;
+  Liveness::Token token = lifetime_.guard();
   bool queued = run_on_pool(
-      loop_, [spool, batch, status] { *status = spool->append(*batch); },
-      [this, alive, status] {
-        if (auto a = alive.lock(); !a || !*a) {
+      loop_, [spool, batch, result] { *result = spool->append(*batch); },
+      [this, token, batch, held_seqs, result] {
+        if (!token.valid()) {
           return;
         }
-        appending_ = 0;
-        if (!status->ok()) {
-          on_fatal_("output " + config_.name + ": " + status->error());
-          return;
-        }
-        if (!first_unsent_) {
-          first_unsent_ = loop_now(loop_);
-        }
-        if (on_durable_) {
-          on_durable_();
-        }
-        flush_pending();
-        maybe_deliver();
+        on_appended(*batch, *held_seqs, std::move(*result));
       });
   if (!queued) {
     on_fatal_("output " + config_.name + ": cannot queue a spool write");
+  }
+}
+
+void Output::on_appended(std::vector<SpoolEntry>& batch, const std::vector<uint64_t>& held_seqs,
+                         Result<AppendResult> result) {
+  append_running_ = false;
+  appending_ = 0;
+  if (!result.ok()) {
+    on_fatal_("output " + config_.name + ": " + result.error());
+    return;
+  }
+  const size_t n = batch.size();
+  const size_t taken = result.value().taken;
+  // Held records the spool took leave memory (unless a delivery from memory took
+  // them out already).
+  if (taken > 0 && !held_seqs.empty()) {
+    release_held(held_seqs[std::min(taken, held_seqs.size()) - 1]);
+  }
+  // Newly refused records are held after those still held: they are newer.
+  uint64_t dropped = memory_dropped_;
+  for (size_t i = std::max(taken, held_seqs.size()); i < n; ++i) {
+    hold(std::move(batch[i]));
+  }
+  if (memory_dropped_ > dropped) {
+    log_warning("output " + config_.name + ": memory for records the disk has no room for " +
+                "is full: dropped " + std::to_string(memory_dropped_ - dropped) + " record(s)");
+  }
+  if (taken < n) {
+    if (storage_error_.empty()) {
+      log_warning("output " + config_.name + ": " + result.value().no_space_error +
+                  "; records are held in memory, not durable, until it has room");
+    }
+    storage_error_ = result.value().no_space_error;
+  } else if (!storage_error_.empty() && n > 0) {
+    log_info("output " + config_.name + ": the spool has room again; records are durable");
+    storage_error_.clear();
+  }
+  if (held_.empty()) {
+    hold_timer_.stop();
+  } else if (!hold_timer_.active() && !stopped_) {
+    hold_timer_.start(kHoldRetry, kHoldRetry);
+  }
+  if (!first_unsent_) {
+    first_unsent_ = loop_now(loop_);
+  }
+  if (on_durable_) {
+    on_durable_();
+  }
+  flush_pending();
+  maybe_deliver();
+}
+
+void Output::retry_held() {
+  if (held_.empty()) {
+    hold_timer_.stop();
+    return;
+  }
+  if (append_running_ || spool_ == nullptr) {
+    return;  // the running append ends with a retry of its own
+  }
+  start_append();
+}
+
+// Holds one record the disk had no room for. Beyond the memory cap, spool_full
+// decides, as it does for the spool: drop_newest refuses this record, drop_oldest
+// makes room by dropping the oldest held ones. Either way the drop is counted.
+void Output::hold(SpoolEntry entry) {
+  uint64_t size = entry_bytes(entry);
+  uint64_t cap = std::min<uint64_t>(config_.spool_max, kMemoryCap);
+  if (size > cap) {
+    ++memory_dropped_;
+    return;
+  }
+  while (held_bytes_ + size > cap) {
+    if (config_.drop_newest) {
+      ++memory_dropped_;
+      return;
+    }
+    held_bytes_ -= entry_bytes(held_.front().entry);
+    held_.pop_front();
+    ++memory_dropped_;
+  }
+  held_bytes_ += size;
+  held_.push_back(Held{next_held_seq_++, std::move(entry)});
+  if (!first_unsent_) {
+    first_unsent_ = loop_now(loop_);
+  }
+}
+
+void Output::release_held(uint64_t through_seq) {
+  while (!held_.empty() && held_.front().seq <= through_seq) {
+    held_bytes_ -= entry_bytes(held_.front().entry);
+    held_.pop_front();
+  }
+  if (held_.empty()) {
+    hold_timer_.stop();
   }
 }
 
@@ -188,26 +327,41 @@ bool Output::drained() const {
   if (spool_ == nullptr) {
     return pending_.empty();
   }
-  return pending_.empty() && appending_ == 0 && spool_->stats().records == 0;
+  return pending_.empty() && !append_running_ && held_.empty() && spool_->stats().records == 0;
 }
 
-void Output::reconfigure(OutputConfig config, std::unique_ptr<Sink> sink) {
-  // Whatever was in flight is abandoned: its batch is still in the spool and is
-  // sent again with the new settings.
-  sink_->abort();
-  sink_ = std::move(sink);
+void Output::reconfigure(OutputConfig config, std::unique_ptr<Sink> sink, bool sink_changed) {
+  bool restart = sink_changed || !same_delivery(config_, config);
   uint64_t spool_max = config_.spool_max;
   bool drop_newest = config_.drop_newest;
   config_ = std::move(config);
   config_.spool_max = spool_max;
   config_.drop_newest = drop_newest;
+  // incident_keys_sent_ stays: a receiver that holds an incident open must still
+  // get the rest of its life, whatever the new thresholds say.
+  if (!restart) {
+    // Nothing that delivery reads changed: a reload must not disturb it. The batch in
+    // flight, its backoff and the sink stay; the new sink is dropped unused.
+    return;
+  }
+  // Whatever was in flight is abandoned: its batch is still in the spool (or in
+  // memory) and is sent again with the new settings. Callbacks of the old sink and
+  // of pool work already started see a stale token and do nothing.
+  sink_->abort();
+  sink_ = std::move(sink);
+  delivery_.renew();
   busy_ = false;
-  ++generation_;
   attempt_ = 0;
   split_limit_ = 0;
   retry_timer_.stop();
-  // incident_keys_sent_ stays: a receiver that holds an incident open must still
-  // get the rest of its life, whatever the new thresholds say.
+  flush_timer_.stop();
+  if (state_provider_ && config_.format == OutputFormat::kAlertmanager) {
+    if (!state_timer_.active()) {
+      state_timer_.start(kAlertmanagerResend, kAlertmanagerResend);
+    }
+  } else {
+    state_timer_.stop();
+  }
   maybe_deliver();
 }
 
@@ -216,6 +370,7 @@ void Output::stop() {
   flush_timer_.stop();
   retry_timer_.stop();
   state_timer_.stop();
+  hold_timer_.stop();
   if (sink_ != nullptr) {
     sink_->abort();
   }
@@ -225,8 +380,11 @@ void Output::maybe_deliver() {
   if (stopped_ || busy_ || spool_ == nullptr || retry_timer_.active()) {
     return;
   }
+  // The spool first: anything held in memory is newer than everything in it.
   SpoolStats st = spool_->stats();
-  if (st.records == 0) {
+  const bool from_memory = st.records == 0;
+  const size_t available = from_memory ? held_.size() : st.records;
+  if (available == 0) {
     first_unsent_.reset();
     return;
   }
@@ -236,7 +394,7 @@ void Output::maybe_deliver() {
   }
   // Wait up to flush_interval for a full batch.
   MonotonicTime now = loop_now(loop_);
-  if (st.records < max_records && first_unsent_) {
+  if (available < max_records && first_unsent_) {
     MonotonicTime due = *first_unsent_ + config_.flush_interval;
     if (due > now) {
       if (!flush_timer_.active()) {
@@ -247,20 +405,39 @@ void Output::maybe_deliver() {
   }
   flush_timer_.stop();
   busy_ = true;
+  if (from_memory) {
+    Batch batch;
+    batch.from_memory = true;
+    uint64_t bytes = 0;
+    for (const Held& h : held_) {
+      if (batch.entries.size() >= std::max<size_t>(max_records, 1) ||
+          (!batch.entries.empty() && bytes + h.entry.payload.size() > config_.batch_bytes)) {
+        break;
+      }
+      batch.entries.push_back(h.entry);
+      bytes += h.entry.payload.size();
+      batch.last_held = h.seq;
+    }
+    send(std::move(batch));
+    return;
+  }
   auto result = std::make_shared<Result<std::vector<SpoolEntry>>>(make_error("not read"));
   std::shared_ptr<Spool> spool = spool_;
   uint64_t max_bytes = config_.batch_bytes;
-  std::weak_ptr<bool> alive = alive_;
-  uint64_t gen = generation_;
-  run_on_pool(
+  Liveness::Token token = delivery_.guard();
+  bool queued = run_on_pool(
       loop_,
       [spool, result, max_records, max_bytes] { *result = spool->peek(max_records, max_bytes); },
-      [this, alive, result, gen] {
-        if (auto a = alive.lock(); !a || !*a || gen != generation_) {
+      [this, token, result] {
+        if (!token.valid()) {
           return;
         }
         on_peeked(std::move(*result));
       });
+  if (!queued) {
+    busy_ = false;
+    on_fatal_("output " + config_.name + ": cannot queue a spool read");
+  }
 }
 
 void Output::on_peeked(Result<std::vector<SpoolEntry>> batch) {
@@ -277,26 +454,31 @@ void Output::on_peeked(Result<std::vector<SpoolEntry>> batch) {
     busy_ = false;
     return;
   }
-  auto entries = std::make_shared<std::vector<SpoolEntry>>(std::move(batch).value());
-  std::weak_ptr<bool> alive = alive_;
-  uint64_t gen = generation_;
-  sink_->send(*entries, [this, alive, entries, gen](SendOutcome outcome) {
-    if (auto a = alive.lock(); !a || !*a || gen != generation_) {
+  Batch b;
+  b.entries = std::move(batch).value();
+  send(std::move(b));
+}
+
+void Output::send(Batch batch) {
+  auto b = std::make_shared<Batch>(std::move(batch));
+  Liveness::Token token = delivery_.guard();
+  sink_->send(b->entries, [this, token, b](SendOutcome outcome) {
+    if (!token.valid()) {
       return;
     }
-    on_outcome(std::move(*entries), std::move(outcome));
+    on_outcome(std::move(*b), std::move(outcome));
   });
 }
 
-void Output::on_outcome(std::vector<SpoolEntry> batch, SendOutcome outcome) {
+void Output::on_outcome(Batch batch, SendOutcome outcome) {
   if (stopped_) {
     busy_ = false;
     return;
   }
   switch (outcome.kind) {
     case SendOutcome::Kind::kAck: {
-      size_t n = batch.size();
-      ack(n, [this, n] {
+      size_t n = batch.entries.size();
+      ack(batch, [this, n] {
         sent_ += n;
         last_success_ = std::chrono::system_clock::now();
         attempt_ = 0;
@@ -311,13 +493,13 @@ void Output::on_outcome(std::vector<SpoolEntry> batch, SendOutcome outcome) {
       retry_later(outcome);
       return;
     case SendOutcome::Kind::kSplit:
-      if (batch.size() > 1) {
+      if (batch.entries.size() > 1) {
         // 413: send the first half first; the rest follows in order.
-        split_limit_ = batch.size() / 2;
+        split_limit_ = batch.entries.size() / 2;
         busy_ = false;
         ++failed_;
         last_error_ =
-            outcome.error + ": batch of " + std::to_string(batch.size()) + " split in two";
+            outcome.error + ": batch of " + std::to_string(batch.entries.size()) + " split in two";
         maybe_deliver();
         return;
       }
@@ -329,29 +511,49 @@ void Output::on_outcome(std::vector<SpoolEntry> batch, SendOutcome outcome) {
   }
 }
 
-void Output::ack(size_t n, std::function<void()> then) {
+// A batch from the spool is acknowledged up to where its last record ends, never by
+// a count: a call that comes late or twice acknowledges the same records or none.
+// One from memory leaves memory at once.
+void Output::ack(const Batch& batch, std::function<void()> then) {
+  if (batch.from_memory) {
+    release_held(batch.last_held);
+    finish_ack(true, then);
+    return;
+  }
   auto status = std::make_shared<Status>();
   std::shared_ptr<Spool> spool = spool_;
-  std::weak_ptr<bool> alive = alive_;
-  uint64_t gen = generation_;
-  run_on_pool(
-      loop_, [spool, status, n] { *status = spool->ack(n); },
-      [this, alive, status, gen, then = std::move(then)] {
-        if (auto a = alive.lock(); !a || !*a || gen != generation_) {
+  SpoolPosition through = batch.entries.back().end;
+  Liveness::Token token = delivery_.guard();
+  bool queued = run_on_pool(
+      loop_, [spool, status, through] { *status = spool->ack(through); },
+      [this, token, status, then = std::move(then)] {
+        if (!token.valid()) {
           return;
         }
-        busy_ = false;
         if (!status->ok()) {
+          busy_ = false;
           on_fatal_("output " + config_.name + ": " + status->error());
           return;
         }
-        then();
-        first_unsent_ = loop_now(loop_) - config_.flush_interval;  // the rest is overdue
-        maybe_deliver();
-        if (on_acked_) {
-          on_acked_();  // may find every output drained and stop the agent
-        }
+        finish_ack(false, then);
       });
+  if (!queued) {
+    busy_ = false;
+    on_fatal_("output " + config_.name + ": cannot queue a spool acknowledgement");
+  }
+}
+
+void Output::finish_ack(bool from_memory, const std::function<void()>& then) {
+  busy_ = false;
+  then();
+  first_unsent_ = loop_now(loop_) - config_.flush_interval;  // the rest is overdue
+  maybe_deliver();
+  if (from_memory && on_durable_) {
+    on_durable_();  // delivered records are no longer pending
+  }
+  if (on_acked_) {
+    on_acked_();  // may find every output drained and stop the agent
+  }
 }
 
 void Output::retry_later(const SendOutcome& outcome) {
@@ -379,32 +581,34 @@ void Output::retry_later(const SendOutcome& outcome) {
   retry_timer_.start(std::max(delay, Duration(1)));
 }
 
-void Output::dead_letter(std::vector<SpoolEntry> batch, const SendOutcome& outcome) {
+void Output::dead_letter(Batch batch, const SendOutcome& outcome) {
   ++failed_;
   last_error_ = outcome.error;
   log_error("output " + config_.name + ": endpoint refused a batch of " +
-            std::to_string(batch.size()) + " record(s) with " + outcome.error +
+            std::to_string(batch.entries.size()) + " record(s) with " + outcome.error +
             "; moved to dead letters");
-  auto entries = std::make_shared<std::vector<SpoolEntry>>(std::move(batch));
+  auto b = std::make_shared<Batch>(std::move(batch));
   auto removed = std::make_shared<uint64_t>(0);
   auto status = std::make_shared<Status>();
   std::string dir = dead_dir_;
   uint64_t cap = config_.spool_max;
   long code = outcome.status;
   std::string reply = outcome.reply;
-  std::weak_ptr<bool> alive = alive_;
-  run_on_pool(
+  Liveness::Token token = delivery_.guard();
+  bool queued = run_on_pool(
       loop_,
-      [dir, entries, removed, status, cap, code, reply] {
-        *status = write_dead_letter(dir, code, reply, *entries, std::chrono::system_clock::now());
+      [dir, b, removed, status, cap, code, reply] {
+        *status = write_dead_letter(dir, code, reply, b->entries, std::chrono::system_clock::now());
         *removed = trim_dead_letters(dir, cap);
       },
-      [this, alive, entries, removed, status] {
-        if (auto a = alive.lock(); !a || !*a) {
+      [this, token, b, removed, status] {
+        // A stale letter is not acknowledged: its records stay where they were and
+        // are sent again by the new generation (a duplicate at worst, never a loss).
+        if (!token.valid()) {
           return;
         }
         if (!status->ok()) {
-          // Not written: keep the batch spooled and try again later.
+          // Not written: keep the batch and try again later.
           busy_ = false;
           SendOutcome retry;
           retry.error = "cannot write dead letter: " + status->error();
@@ -412,26 +616,30 @@ void Output::dead_letter(std::vector<SpoolEntry> batch, const SendOutcome& outco
           return;
         }
         dead_dropped_ += *removed;
-        size_t n = entries->size();
-        ack(n, [this, n] { dead_lettered_ += n; });
+        size_t n = b->entries.size();
+        ack(*b, [this, n] { dead_lettered_ += n; });
       });
+  if (!queued) {
+    busy_ = false;
+    on_fatal_("output " + config_.name + ": cannot queue a dead letter");
+  }
 }
 
 void Output::resend_state() {
   if (stopped_ || busy_ || !state_provider_ || retry_timer_.active()) {
     return;
   }
-  if (spool_ != nullptr && spool_->stats().records > 0) {
-    return;  // the spooled records carry newer state; they go first
+  if (!held_.empty() || (spool_ != nullptr && spool_->stats().records > 0)) {
+    return;  // the queued records carry newer state; they go first
   }
   std::vector<std::string> open = state_provider_();
   if (open.empty()) {
     return;
   }
   busy_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  bool sending = sink_->send_state(open, [this, alive](SendOutcome outcome) {
-    if (auto a = alive.lock(); !a || !*a) {
+  Liveness::Token token = delivery_.guard();
+  bool sending = sink_->send_state(open, [this, token](SendOutcome outcome) {
+    if (!token.valid()) {
       return;
     }
     busy_ = false;
@@ -460,7 +668,9 @@ OutputStatus Output::status() const {
     s.dropped = st.dropped;
     s.corrupt_frames = st.corrupt_frames;
   }
-  s.dropped += dead_dropped_;
+  s.memory_records = held_.size();
+  s.storage_error = storage_error_;
+  s.dropped += dead_dropped_ + memory_dropped_;
   s.sent = sent_;
   s.failed = failed_;
   s.dead_lettered = dead_lettered_;

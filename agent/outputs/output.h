@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -8,6 +10,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/config/config.h"
@@ -22,15 +25,58 @@ namespace vigil {
 struct OutputStatus {
   std::string name, url, format;
   uint64_t spool_records = 0, spool_bytes = 0;
-  uint64_t sent = 0, failed = 0, dropped = 0, dead_lettered = 0, corrupt_frames = 0;
+  // Records the disk had no room for, held in memory: sent like the spooled ones,
+  // after them, but not durable until the spool takes them.
+  uint64_t memory_records = 0;
+  uint64_t sent = 0, failed = 0, dropped = 0, dead_lettered = 0;
+  // Records lost to spool corruption: an estimate that errs high (docs/SPOOL.md).
+  uint64_t corrupt_frames = 0;
   std::string last_error;
+  // Why the spool cannot store records now, naming it ("spool DIR: No space left on
+  // device"); empty while it can.
+  std::string storage_error;
   std::optional<SystemTime> last_success;
 };
 
-// One output: its spool, its sink, batching, backoff and dead letters
-// (docs/DELIVERY.md). Records are durable in the spool before anything is sent, and
-// each output has its own spool and cursor so one dead endpoint never holds up
-// another. Every blocking spool call runs on the thread pool.
+// Hands out tokens to callbacks that may run after what they call back into has
+// changed or gone (pool work, requests in flight): a token is valid while its
+// Liveness exists and has not been renewed since the token was made. One check
+// replaces an owner pointer, a weak flag and a generation number. Tokens are checked
+// on the thread that owns the Liveness.
+class Liveness {
+ public:
+  class Token {
+   public:
+    bool valid() const {
+      std::shared_ptr<const uint64_t> current = generation_.lock();
+      return current != nullptr && *current == made_in_;
+    }
+
+   private:
+    friend class Liveness;
+    Token(std::weak_ptr<const uint64_t> generation, uint64_t made_in)
+        : generation_(std::move(generation)), made_in_(made_in) {}
+    std::weak_ptr<const uint64_t> generation_;
+    uint64_t made_in_;
+  };
+
+  Token guard() const { return Token(generation_, *generation_); }
+  // Every token handed out so far goes stale.
+  void renew() { ++*generation_; }
+
+ private:
+  std::shared_ptr<uint64_t> generation_ = std::make_shared<uint64_t>(0);
+};
+
+// One output (docs/DELIVERY.md): its spool, its sink, batching, backoff and dead letters. Records
+// are durable in the spool before anything is sent, and each output has its own spool and cursor so
+// one dead endpoint never holds up another. Every blocking spool call runs on the thread pool.
+//
+// A full disk is the exception to "durable first": records the spool has no room for
+// are held in memory (up to min(spool_max, 16 MiB) of them, spool_full deciding
+// beyond that), sent after the spooled ones, and offered to the spool again every
+// second until it takes them. They count as pending() meanwhile, so the agent keeps
+// them in its own state.
 class Output {
  public:
   using FatalFn = std::function<void(const std::string&)>;
@@ -47,19 +93,34 @@ class Output {
   bool accepts(const Record& record);
   // Queues an accepted record; it is appended durably on the thread pool.
   void enqueue(const Record& record);
-  // Records handed to enqueue() that are not yet durable.
-  size_t pending() const { return pending_.size() + appending_; }
-  // Called after each durable append (the agent clears its pending state then).
+  // Records handed to enqueue() that are not yet durable in the spool: queued, being
+  // appended, or held in memory for lack of disk space (delivered ones excepted).
+  size_t pending() const { return pending_.size() + appending_ + held_.size(); }
+  // Called when pending() may have fallen: after each append, and after records held
+  // in memory were delivered (the agent clears its pending state when every output
+  // has none).
   void set_on_durable(std::function<void()> fn) { on_durable_ = std::move(fn); }
   // Called after each acknowledged (or dead-lettered) batch leaves the spool.
   void set_on_acked(std::function<void()> fn) { on_acked_ = std::move(fn); }
   // Alertmanager: where the current open incidents come from for re-sends.
   void set_state_provider(std::function<std::vector<std::string>()> fn);
+  // Replaces write(2) for the spool, as SpoolOptions::write_fn does: tests make the
+  // disk full through it. Takes effect at open().
+  void set_spool_write_fn(std::function<ssize_t(int, const void*, size_t)> fn) {
+    spool_write_fn_ = std::move(fn);
+  }
 
-  // SIGHUP changed this output's settings: the spool stays, the sink and the
-  // delivery settings change (spool_max and spool_full apply at the next start).
-  void reconfigure(OutputConfig config, std::unique_ptr<Sink> sink);
-  // Nothing left to append or send.
+  // SIGHUP: this output is in the new configuration. Routing (send, min_severity,
+  // min_level) follows the new settings at once. When nothing that delivery depends
+  // on changed (see same_delivery() in output.cpp), nothing else does: the sink, the
+  // batch in flight and the backoff stay, and `sink` is dropped unused. Otherwise
+  // delivery restarts with `sink`: the batch in flight is abandoned (it is still
+  // spooled, and sent again) and every callback of the old sink or of pool work
+  // started before goes stale. `sink_changed` forces the restart, for a change the
+  // configuration does not show (the agent's hostname, which the sink sends). The
+  // spool stays; spool_max and spool_full apply at the next start.
+  void reconfigure(OutputConfig config, std::unique_ptr<Sink> sink, bool sink_changed = false);
+  // Nothing left to append or send, in the spool or in memory.
   bool drained() const;
   // Stops sending; what is in flight stays spooled.
   void stop();
@@ -67,13 +128,34 @@ class Output {
   const OutputConfig& config() const { return config_; }
 
  private:
+  // A batch on its way: from the spool (acknowledged up to the end of its last
+  // record) or from the records held in memory (released up to the last one's seq).
+  struct Batch {
+    std::vector<SpoolEntry> entries;
+    bool from_memory = false;
+    uint64_t last_held = 0;
+  };
+  // A record the disk had no room for.
+  struct Held {
+    uint64_t seq = 0;  // increasing: held_ is in record order
+    SpoolEntry entry;
+  };
+
   void flush_pending();
+  void start_append();
+  void on_appended(std::vector<SpoolEntry>& batch, const std::vector<uint64_t>& held_seqs,
+                   Result<AppendResult> result);
+  void retry_held();
+  void hold(SpoolEntry entry);
+  void release_held(uint64_t through_seq);
   void maybe_deliver();
   void on_peeked(Result<std::vector<SpoolEntry>> batch);
-  void on_outcome(std::vector<SpoolEntry> batch, SendOutcome outcome);
-  void ack(size_t n, std::function<void()> then);
+  void send(Batch batch);
+  void on_outcome(Batch batch, SendOutcome outcome);
+  void ack(const Batch& batch, std::function<void()> then);
+  void finish_ack(bool from_memory, const std::function<void()>& then);
   void retry_later(const SendOutcome& outcome);
-  void dead_letter(std::vector<SpoolEntry> batch, const SendOutcome& outcome);
+  void dead_letter(Batch batch, const SendOutcome& outcome);
   void resend_state();
 
   uv_loop_t* loop_;
@@ -83,17 +165,25 @@ class Output {
   std::unique_ptr<Sink> sink_;
   FatalFn on_fatal_;
   std::shared_ptr<Spool> spool_;
-  std::vector<SpoolEntry> pending_;
-  size_t appending_ = 0;
+  std::function<ssize_t(int, const void*, size_t)> spool_write_fn_;
+  std::vector<SpoolEntry> pending_;  // accepted, not yet handed to an append
+  size_t appending_ = 0;             // records of the running append that came from pending_
+  bool append_running_ = false;
+  // Refused by a full disk, oldest first, all newer than anything in the spool.
+  std::deque<Held> held_;
+  uint64_t held_bytes_ = 0;  // ids and payloads
+  uint64_t next_held_seq_ = 1;
+  uint64_t memory_dropped_ = 0;
+  std::string storage_error_;
   bool busy_ = false;  // a peek, send or ack is in flight
   bool stopped_ = false;
   size_t split_limit_ = 0;  // after a 413: the smaller batch size to try
   int attempt_ = 0;
-  uint64_t generation_ = 0;  // bumped by reconfigure(): older callbacks are stale
   std::optional<MonotonicTime> first_unsent_;
   Timer flush_timer_;
   Timer retry_timer_;
   Timer state_timer_;
+  Timer hold_timer_;  // offers the held records to the spool again
   std::function<void()> on_durable_;
   std::function<void()> on_acked_;
   std::function<std::vector<std::string>()> state_provider_;
@@ -102,7 +192,13 @@ class Output {
   uint64_t sent_ = 0, failed_ = 0, dead_lettered_ = 0, dead_dropped_ = 0;
   std::string last_error_;
   std::optional<SystemTime> last_success_;
-  std::shared_ptr<bool> alive_;
+  // Callbacks check a token from one of these before they touch the output. An
+  // append's lives as long as the output: a reload does not stop an append, whose
+  // result must be counted whatever the generation. Delivery's (peek, send, ack, dead
+  // letter, state re-send) is renewed when a reload restarts delivery, so that work of
+  // the old generation cannot act on the new one.
+  Liveness lifetime_;
+  Liveness delivery_;
 };
 
 }  // namespace vigil

@@ -8,6 +8,7 @@
 
 #include "agent/spool/crc32c.h"
 #include "agent/util/fs.h"
+#include "agent/util/log.h"
 
 namespace vigil {
 namespace {
@@ -94,11 +95,12 @@ Result<SpoolPosition> CursorFile::open(const std::string& path, SyncFn sync, boo
   }
   if (!found) {
     generation_ = 0;
-    std::string fresh(kFileSize, '\0');
-    encode_slot(fresh.data(), generation_, best);
-    Status st = write_file_atomic(path, fresh);
-    if (!st.ok()) {
-      return st.error_info();
+    if (Status st = create(best); !st.ok()) {
+      // A full disk must not keep the agent from starting: the cursor lives in
+      // memory until the file can be made (at a later store). A crash meanwhile
+      // only sends delivered records again.
+      log_warning(st.error() + "; the delivery position is kept in memory until it can be saved");
+      return best;
     }
   }
   fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -108,7 +110,25 @@ Result<SpoolPosition> CursorFile::open(const std::string& path, SyncFn sync, boo
   return best;
 }
 
+Status CursorFile::create(SpoolPosition pos) {
+  std::string fresh(kFileSize, '\0');
+  encode_slot(fresh.data(), generation_, pos);
+  return write_file_atomic(path_, fresh);
+}
+
 Status CursorFile::store(SpoolPosition pos, bool durable) {
+  if (fd_ < 0) {
+    // Not created yet (the disk was full at open): try again now. Until it
+    // works, the position stays in memory, which at-least-once allows.
+    if (!create(pos).ok()) {
+      return {};
+    }
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      return make_error("cannot open " + path_ + ": " + strerror(errno));
+    }
+    return {};
+  }
   ++generation_;
   char slot[kSlotSize];
   encode_slot(slot, generation_, pos);

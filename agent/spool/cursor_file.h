@@ -48,6 +48,9 @@ class CursorFile {
   Status store(SpoolPosition pos, bool durable = true);
 
  private:
+  // Writes the whole file holding `pos` (temp file, fsync, rename).
+  Status create(SpoolPosition pos);
+
   int fd_ = -1;
   std::string path_;
   uint64_t generation_ = 0;

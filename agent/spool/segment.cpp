@@ -130,11 +130,15 @@ Result<uint64_t> SegmentReader::file_size() const {
   return static_cast<uint64_t>(st.st_size);
 }
 
-Result<std::string_view> SegmentReader::fetch(uint64_t offset, size_t size) {
+Result<std::string_view> SegmentReader::fetch(uint64_t offset, size_t size, uint64_t limit) {
   if (offset >= window_offset_ && offset + size <= window_offset_ + window_size_) {
     return std::string_view(window_.get() + (offset - window_offset_), size);
   }
-  size_t want = std::max(size, kWindow);
+  if (offset > limit || limit - offset < size) {
+    return make_error(path_ + ": read of " + std::to_string(size) + " bytes at " +
+                      std::to_string(offset) + " passes " + std::to_string(limit));
+  }
+  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(size, kWindow), limit - offset));
   if (window_capacity_ < want) {
     window_.reset(new char[want]);
     window_capacity_ = want;
@@ -176,7 +180,7 @@ FrameStatus SegmentReader::read_frame(uint64_t offset, uint64_t end, Frame* fram
   if (offset >= end || end - offset < kFrameOverhead) {
     return FrameStatus::kIncomplete;
   }
-  auto head = fetch(offset, kFrameHeaderSize);
+  auto head = fetch(offset, kFrameHeaderSize, end);
   if (!head.ok()) {
     last_error_ = head.error();
     return FrameStatus::kIoError;
@@ -193,7 +197,7 @@ FrameStatus SegmentReader::read_frame(uint64_t offset, uint64_t end, Frame* fram
   if (end - offset - kFrameHeaderSize < length) {
     return FrameStatus::kIncomplete;
   }
-  auto whole = fetch(offset, kFrameHeaderSize + length);
+  auto whole = fetch(offset, kFrameHeaderSize + length, end);
   if (!whole.ok()) {
     last_error_ = whole.error();
     return FrameStatus::kIoError;
@@ -220,7 +224,7 @@ std::optional<uint64_t> SegmentReader::find_next_frame(uint64_t from, uint64_t e
   uint64_t p = from;
   while (p < end && end - p >= kFrameOverhead) {
     size_t chunk = static_cast<size_t>(std::min<uint64_t>(kWindow, end - p));
-    auto bytes = fetch(p, chunk);
+    auto bytes = fetch(p, chunk, end);
     if (!bytes.ok()) {
       last_error_ = bytes.error();
       return std::nullopt;
@@ -244,6 +248,29 @@ std::optional<uint64_t> SegmentReader::find_next_frame(uint64_t from, uint64_t e
   return std::nullopt;
 }
 
+Result<uint64_t> SegmentReader::count_magics(uint64_t from, uint64_t end) {
+  const std::string_view magic(reinterpret_cast<const char*>(kFrameMagic), sizeof kFrameMagic);
+  uint64_t count = 0;
+  uint64_t p = from;
+  while (p < end && end - p >= magic.size()) {
+    size_t chunk = static_cast<size_t>(std::min<uint64_t>(kWindow, end - p));
+    auto bytes = fetch(p, chunk, end);
+    if (!bytes.ok()) {
+      return bytes.error_info();
+    }
+    std::string_view b = bytes.value();
+    for (size_t at = b.find(magic); at != std::string_view::npos; at = b.find(magic, at + 1)) {
+      ++count;
+    }
+    if (p + chunk >= end) {
+      break;
+    }
+    // Step back three bytes, so a magic that straddles two chunks is seen whole once.
+    p += chunk - (magic.size() - 1);
+  }
+  return count;
+}
+
 Result<SegmentScan> scan_segment(SegmentReader& reader, uint64_t from, uint64_t end,
                                  std::map<uint64_t, uint64_t>& skips) {
   SegmentScan scan;
@@ -258,6 +285,7 @@ Result<SegmentScan> scan_segment(SegmentReader& reader, uint64_t from, uint64_t 
     FrameStatus st = reader.read_frame(off, end, &frame);
     if (st == FrameStatus::kOk) {
       ++scan.records;
+      scan.frame_bytes += frame.size;
       scan.payload_bytes += frame.payload.size();
       off += frame.size;
       continue;
@@ -274,12 +302,18 @@ Result<SegmentScan> scan_segment(SegmentReader& reader, uint64_t from, uint64_t 
     if (later != skips.end() && (!next || later->first < *next)) {
       next = later->first;
     }
+    CorruptRegion region{off, next.value_or(end), 0};
+    auto magics = reader.count_magics(off + 1, region.end);
+    if (!magics.ok()) {
+      return magics.error_info();
+    }
+    region.magics = magics.value();
     if (!next) {
-      scan.bad_tail = off;
+      scan.bad_tail = region;
       break;
     }
     skips[off] = *next;
-    ++scan.corrupt;
+    scan.regions.push_back(region);
     off = *next;
   }
   return scan;

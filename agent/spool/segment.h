@@ -1,11 +1,13 @@
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/util/result.h"
 
@@ -43,10 +45,11 @@ inline constexpr uint64_t kMaxFrameBody = 64ull << 20;
 inline constexpr size_t kMaxIdSize = 0xFFFF;
 
 // A place in the spool: a segment's sequence number and a byte offset in it.
+// Positions order as the records they point at: by segment, then by offset.
 struct SpoolPosition {
   uint64_t segment = 0;
   uint64_t offset = 0;
-  bool operator==(const SpoolPosition&) const = default;
+  auto operator<=>(const SpoolPosition&) const = default;
 };
 
 std::string segment_file_name(uint64_t seq);
@@ -93,12 +96,17 @@ class SegmentReader {
   // Forgets the window (after the file was truncated).
   void invalidate() { window_size_ = 0; }
 
-  // The bytes [offset, offset + size), or an error if they cannot all be read.
-  Result<std::string_view> fetch(uint64_t offset, size_t size);
+  // The bytes [offset, offset + size), or an error if they cannot all be read. The
+  // window read ahead stops at `limit`: bytes past it may still be written by an
+  // append, or cut again after a failed one, so they must never be cached.
+  Result<std::string_view> fetch(uint64_t offset, size_t size, uint64_t limit);
   // Decodes and checks the frame at `offset`, which must end at or before `end`.
   FrameStatus read_frame(uint64_t offset, uint64_t end, Frame* frame);
   // The first offset in [from, end) where a whole, valid frame starts.
   std::optional<uint64_t> find_next_frame(uint64_t from, uint64_t end);
+  // How many times the frame magic occurs in [from, end), valid frame or not: what a
+  // damaged region held, as far as its bytes still tell.
+  Result<uint64_t> count_magics(uint64_t from, uint64_t end);
   const std::string& last_error() const { return last_error_; }
 
  private:
@@ -113,18 +121,27 @@ class SegmentReader {
   std::string last_error_;
 };
 
+// Bytes of a segment that hold no valid frame, from where a frame should have started.
+struct CorruptRegion {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint64_t magics = 0;  // frame magics in (start, end): frames it seems to have held
+};
+
 // What a scan of [from, end) of a segment found.
 struct SegmentScan {
-  uint64_t records = 0;  // valid frames
-  uint64_t corrupt = 0;  // new corrupt regions followed by a valid frame
+  uint64_t records = 0;      // valid frames
+  uint64_t frame_bytes = 0;  // their size, headers included
   uint64_t payload_bytes = 0;
-  // Where bytes start that hold no valid frame up to `end` (a torn or corrupt tail).
-  std::optional<uint64_t> bad_tail;
+  // New corrupt regions, each followed by a valid frame (and added to the skips).
+  std::vector<CorruptRegion> regions;
+  // Bytes up to `end` that hold no valid frame (a torn or corrupt tail).
+  std::optional<CorruptRegion> bad_tail;
 };
 
 // Counts the valid frames of [from, end). Known corrupt regions in `skips`
 // (start -> end) are stepped over silently; each new one is added to `skips` and
-// counted once. A corrupt frame is resynchronised on: the scan looks for the next
+// returned once. A corrupt frame is resynchronised on: the scan looks for the next
 // offset where the frame magic starts a frame whose checksum holds, so one bad frame
 // costs only itself. A region with no valid frame after it is left to the caller as
 // `bad_tail` (cut it at start, or skip it), not added to `skips`.

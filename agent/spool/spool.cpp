@@ -28,9 +28,12 @@ bool is_no_space(int err) { return err == ENOSPC || err == EDQUOT; }
 Spool::Spool(std::string dir, SpoolOptions opts)
     : dir_(std::move(dir)),
       opts_(std::move(opts)),
-      segment_max_(std::max<uint64_t>(opts_.max_bytes / 8, kSegmentHeaderSize + kFrameOverhead)) {}
+      segment_max_(std::max<uint64_t>(opts_.max_bytes / 8, kSegmentHeaderSize + kFrameOverhead)),
+      reserve_(std::min(opts_.reserve_bytes, segment_max_)) {}
 
 Spool::~Spool() {
+  // No other thread uses the spool any more; the locks are taken for the analysis.
+  MutexLock serial(append_mu_);
   for (int fd : retired_) {
     close(fd);
   }
@@ -56,6 +59,19 @@ Result<std::unique_ptr<Spool>> Spool::open(const std::string& dir, SpoolOptions 
 
 std::string Spool::segment_path(uint64_t seq) const { return dir_ + "/" + segment_file_name(seq); }
 
+Status Spool::fail(Error e) {
+  failed_ = true;
+  log_error("spool " + dir_ + ": " + e.message);
+  return e;
+}
+
+Status Spool::check_failed() const {
+  if (failed_) {
+    return make_error("spool " + dir_ + " failed earlier");
+  }
+  return {};
+}
+
 Status Spool::load() {
   Status made = make_dirs(dir_);
   if (!made.ok()) {
@@ -71,9 +87,10 @@ Status Spool::load() {
     return cursor.error_info();
   }
   if (cursor_corrupt) {
-    ++corrupt_;
-    log_warning("spool " + dir_ + ": unreadable cursor moved aside; unacknowledged and " +
-                "acknowledged records alike will be sent again");
+    // Nothing is lost: every record still on disk is sent again, which at-least-once
+    // delivery allows. So the damage is told, not counted.
+    log_warning("spool " + dir_ + ": unreadable cursor moved aside; every record still " +
+                "in the spool will be sent again");
   }
 
   DIR* d = opendir(dir_.c_str());
@@ -89,18 +106,34 @@ Status Spool::load() {
   closedir(d);
   std::sort(seqs.begin(), seqs.end());
 
+  // The newest segment is the last one with more than a header: files after it that
+  // are shorter were being created when the process died, and hold nothing.
+  size_t newest = 0;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    struct stat st {};
+    if (stat(segment_path(seqs[i]).c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<uint64_t>(st.st_size) > kSegmentHeaderSize) {
+      newest = i;
+    }
+  }
+  std::vector<Loss> losses;
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (seqs[i] < cursor.value().segment) {
       // Fully acknowledged: the process died between storing the cursor and unlinking.
       unlink(segment_path(seqs[i]).c_str());
       continue;
     }
-    Status st = load_segment(seqs[i], i + 1 == seqs.size(), cursor.value());
+    Status st = load_segment(seqs[i], i >= newest, cursor.value(), &losses);
     if (!st.ok()) {
       return st;
     }
   }
   reader_.close();
+  // Counted only now: the average size of the frames of the whole spool turns the
+  // size of a damaged region into a number of records.
+  for (const Loss& loss : losses) {
+    corrupt_ += lost_records(loss);
+  }
 
   next_seq_ = std::max(cursor.value().segment, seqs.empty() ? 0 : seqs.back()) + 1;
   if (segs_.empty()) {
@@ -115,27 +148,44 @@ Status Spool::load() {
   // a trail of small segments.
   if (!segs_.empty() && segs_.back().size < segment_max_) {
     tail_fd_ = ::open(segment_path(segs_.back().seq).c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (tail_fd_ >= 0) {
+      tail_written_ = segs_.back().size;
+      reserved_end_ = tail_written_;
+      reserve_ahead(0);
+    }
   }
+  publish_stats();
   return {};
 }
 
-Status Spool::load_segment(uint64_t seq, bool last, SpoolPosition cursor) {
+Status Spool::load_segment(uint64_t seq, bool last, SpoolPosition cursor,
+                           std::vector<Loss>* losses) {
   std::string path = segment_path(seq);
-  auto set_aside = [&](const std::string& why) {
+  // A file that cannot be read as a segment is moved aside, for an operator to look
+  // at, and its records count as lost: as many as its bytes seem to have held, or a
+  // full segment's worth when even its size is unknown.
+  auto set_aside = [&](const std::string& why,
+                       std::optional<Loss> loss) VIGIL_NO_THREAD_SAFETY_ANALYSIS {
     reader_.close();
     std::string to = move_aside(path);
-    ++corrupt_;
+    losses->push_back(loss.value_or(Loss{segment_max_ - kSegmentHeaderSize, 0, false}));
     log_warning("spool: " + why + "; moved aside to " + to);
   };
   reader_.close();
   Status opened = reader_.open(path);
   if (!opened.ok()) {
-    set_aside(opened.error());
+    std::optional<Loss> loss;
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<uint64_t>(st.st_size) > kSegmentHeaderSize) {
+      loss = Loss{static_cast<uint64_t>(st.st_size) - kSegmentHeaderSize, 0, false};
+    }
+    set_aside(opened.error(), loss);
     return {};
   }
   auto size = reader_.file_size();
   if (!size.ok()) {
-    set_aside(size.error());
+    set_aside(size.error(), std::nullopt);
     return {};
   }
   if (size.value() == 0) {
@@ -144,18 +194,24 @@ Status Spool::load_segment(uint64_t seq, bool last, SpoolPosition cursor) {
     unlink(path.c_str());
     return {};
   }
-  if (size.value() < kSegmentHeaderSize && last) {
-    reader_.close();
-    unlink(path.c_str());
-    ++corrupt_;
-    log_warning("spool: " + path + " has a torn header; removed");
+  if (size.value() < kSegmentHeaderSize) {
+    if (last) {
+      // Torn while it was created: no frame can follow a header that is not whole,
+      // so no record was in it.
+      reader_.close();
+      unlink(path.c_str());
+      log_warning("spool: " + path + " has a torn header and no record; removed");
+      return {};
+    }
+    set_aside(path + " is shorter than a segment header", std::nullopt);
     return {};
   }
-  auto header = reader_.fetch(0, kSegmentHeaderSize);
-  if (!header.ok() || !is_segment_header(header.value())) {
-    set_aside(path + " is not a vigil spool segment");
+  auto header = reader_.fetch(0, kSegmentHeaderSize, size.value());
+  if (!header.ok()) {
+    set_aside(header.error(), Loss{size.value() - kSegmentHeaderSize, 0, false});
     return {};
   }
+  bool header_ok = is_segment_header(header.value());
 
   Segment s;
   s.seq = seq;
@@ -163,25 +219,41 @@ Status Spool::load_segment(uint64_t seq, bool last, SpoolPosition cursor) {
   if (seq == cursor.segment) {
     from = std::clamp(cursor.offset, kSegmentHeaderSize, size.value());
   }
-  auto scan = scan_segment(reader_, from, size.value(), s.skips);
-  if (!scan.ok()) {
-    set_aside(scan.error());
+  auto scanned = scan_segment(reader_, from, size.value(), s.skips);
+  if (!scanned.ok()) {
+    set_aside(scanned.error(), Loss{size.value() - from, 0, false});
     return {};
   }
+  const SegmentScan& scan = scanned.value();
+  if (!header_ok) {
+    if (scan.records == 0 && from < size.value()) {
+      // Not one valid frame behind a bad header: not a spool segment, or nothing of
+      // one is left.
+      set_aside(path + " is not a vigil spool segment",
+                Loss{size.value() - from, scan.bad_tail ? scan.bad_tail->magics : 0, false});
+      return {};
+    }
+    // Every frame carries its own checksum, so a damaged header costs no record: the
+    // frames are read as they are, and the damage is told rather than counted.
+    log_warning("spool: " + path + " has a damaged header; its frames check out and are " +
+                "delivered");
+  }
   uint64_t end = size.value();
-  if (scan.value().corrupt > 0) {
-    corrupt_ += scan.value().corrupt;
-    log_warning("spool: " + path + ": skipped " + std::to_string(scan.value().corrupt) +
+  for (const CorruptRegion& r : scan.regions) {
+    losses->push_back(Loss{r.end - r.start, r.magics, false});
+  }
+  if (!scan.regions.empty()) {
+    log_warning("spool: " + path + ": skipped " + std::to_string(scan.regions.size()) +
                 " corrupt region(s)");
   }
-  if (scan.value().bad_tail) {
-    ++corrupt_;
-    uint64_t cut = *scan.value().bad_tail;
+  if (scan.bad_tail) {
+    const CorruptRegion& tail = *scan.bad_tail;
+    losses->push_back(Loss{tail.end - tail.start, tail.magics, last});
     if (last) {
       // A frame torn by a crash mid-write: cut it, so appends continue after the last
       // good frame.
       int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || ftruncate(fd, static_cast<off_t>(cut)) != 0 || sync_fd(fd) != 0) {
+      if (fd < 0 || ftruncate(fd, static_cast<off_t>(tail.start)) != 0 || sync_fd(fd) != 0) {
         int err = errno;
         if (fd >= 0) {
           close(fd);
@@ -191,20 +263,37 @@ Status Spool::load_segment(uint64_t seq, bool last, SpoolPosition cursor) {
       }
       close(fd);
       reader_.invalidate();
-      end = cut;
-      log_warning("spool: " + path + ": cut a torn tail of " + std::to_string(size.value() - cut) +
-                  " bytes");
+      end = tail.start;
+      log_warning("spool: " + path + ": cut a torn tail of " +
+                  std::to_string(size.value() - tail.start) + " bytes");
     } else {
-      s.skips[cut] = end;
-      log_warning("spool: " + path + ": skipped " + std::to_string(end - cut) +
+      s.skips[tail.start] = end;
+      log_warning("spool: " + path + ": skipped " + std::to_string(end - tail.start) +
                   " corrupt bytes at its end");
     }
   }
   s.size = end;
   s.durable = end;
-  s.records = scan.value().records;
+  s.records = scan.records;
+  frames_seen_ += scan.records;
+  frame_bytes_seen_ += scan.frame_bytes;
   segs_.push_back(std::move(s));
   return {};
+}
+
+// A damaged region held at least the frame that should have started where it starts,
+// and one more for each further frame magic in it. Its size divided by the average
+// frame size can say more, when the damage took the magics too: the larger of the two
+// counts, so that a loss is never under-reported. Not so for the torn tail of the
+// newest segment: a crash during an append leaves bytes there that were never synced,
+// often zeros, and dividing their size would invent losses.
+uint64_t Spool::lost_records(const Loss& loss) const {
+  uint64_t n = 1 + loss.magics;
+  if (!loss.torn_tail && frames_seen_ > 0) {
+    uint64_t average = std::max<uint64_t>(frame_bytes_seen_ / frames_seen_, kFrameOverhead);
+    n = std::max(n, loss.bytes / average);
+  }
+  return n;
 }
 
 uint64_t Spool::disk_bytes() const {
@@ -215,97 +304,155 @@ uint64_t Spool::disk_bytes() const {
   return total;
 }
 
+void Spool::publish_stats() {
+  SpoolStats st;
+  for (const Segment& s : segs_) {
+    st.records += s.records;
+    st.disk_bytes += s.size;
+    uint64_t start = s.seq == cursor_.segment ? cursor_.offset : kSegmentHeaderSize;
+    if (s.seq >= cursor_.segment && s.durable > start) {
+      st.bytes += s.durable - start;
+    }
+  }
+  st.dropped = dropped_;
+  st.corrupt_frames = corrupt_;
+  MutexLock lock(stats_mu_);
+  published_ = st;
+}
+
+SpoolStats Spool::stats() const {
+  MutexLock lock(stats_mu_);
+  return published_;
+}
+
 ssize_t Spool::write_some(int fd, const void* data, size_t size) {
   return opts_.write_fn ? opts_.write_fn(fd, data, size) : ::write(fd, data, size);
 }
 
 int Spool::sync_fd(int fd) { return opts_.sync_fn ? opts_.sync_fn(fd) : fdatasync(fd); }
 
-Status Spool::fail(Error e) {
-  failed_ = true;
-  log_error("spool " + dir_ + ": " + e.message);
-  return e;
+void Spool::unlink_segments(const std::vector<uint64_t>& seqs) const {
+  for (uint64_t seq : seqs) {
+    unlink(segment_path(seq).c_str());
+  }
 }
 
-void Spool::drop_front() {
+// Keeps disk blocks allocated ahead of the tail's end, as databases do with their
+// logs: once allocated, they are written without asking the file system for space,
+// so a disk filled by another program stops the spool only after the reserve is
+// spent. FALLOC_FL_KEEP_SIZE leaves the file size at the last frame, so readers and
+// recovery see nothing of it. Topped up when less than half is left (or less than the
+// next write), never past a segment's size. A failed fallocate (a full disk, a file
+// system without it) is not an error: only the reserve is missing.
+void Spool::reserve_ahead(uint64_t upcoming) {
+  if (tail_fd_ < 0 || reserve_ == 0) {
+    return;
+  }
+  uint64_t need = tail_written_ + upcoming;
+  uint64_t target = std::max(need, std::min(segment_max_, tail_written_ + reserve_));
+  uint64_t left = reserved_end_ > tail_written_ ? reserved_end_ - tail_written_ : 0;
+  if (reserved_end_ >= target || (reserved_end_ >= need && left >= reserve_ / 2)) {
+    return;
+  }
+  if (fallocate(tail_fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(tail_written_),
+                static_cast<off_t>(target - tail_written_)) == 0) {
+    reserved_end_ = target;
+  }
+}
+
+// Drops the oldest segment (spool_full = drop_oldest) and returns its number, for the
+// caller to unlink once mu_ is released.
+uint64_t Spool::drop_front() {
   Segment& s = segs_.front();
+  uint64_t seq = s.seq;
   dropped_ += s.records + s.pending;
-  head_index_ += s.records;
   if (tail_fd_ >= 0 && segs_.size() == 1) {
     to_close_.push_back(std::exchange(tail_fd_, -1));
     buffer_.clear();
     buffer_ends_.clear();
+    buffer_records_.clear();
+    tail_written_ = 0;
+    reserved_end_ = 0;
   }
-  if (reader_seq_ == s.seq) {
-    reader_.close();
-  }
-  unlink(segment_path(s.seq).c_str());
   segs_.pop_front();
   // The cursor file is not rewritten: it still names the deleted segment, and at open
-  // every segment after the one it names counts as unacknowledged, which is right.
-  cursor_ = {segs_.empty() ? next_seq_ : segs_.front().seq, kSegmentHeaderSize};
+  // every segment after the one it names counts as unacknowledged, which is right. An
+  // ack that already moved the cursor further keeps it there.
+  SpoolPosition front{segs_.empty() ? next_seq_ : segs_.front().seq, kSegmentHeaderSize};
+  if (cursor_ < front) {
+    cursor_ = front;
+  }
+  return seq;
 }
 
-Status Spool::flush() {
-  while (!buffer_.empty()) {
-    size_t done = 0;
-    int err = 0;
-    while (done < buffer_.size()) {
-      ssize_t n = write_some(tail_fd_, buffer_.data() + done, buffer_.size() - done);
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n <= 0) {
-        err = n < 0 ? errno : EIO;
-        break;
-      }
-      done += static_cast<size_t>(n);
-    }
-    if (err == 0) {
-      buffer_.clear();
-      buffer_ends_.clear();
-      return {};
-    }
-    // Keep the frames written whole; cut the partial one, so the file ends on a frame.
-    Segment& tail = segs_.back();
-    uint64_t base = tail.size - buffer_.size();
-    auto whole = static_cast<size_t>(
-        std::upper_bound(buffer_ends_.begin(), buffer_ends_.end(), done) - buffer_ends_.begin());
-    uint64_t keep = whole > 0 ? buffer_ends_[whole - 1] : 0;
-    if (ftruncate(tail_fd_, static_cast<off_t>(base + keep)) != 0) {
-      return fail(make_error(errno_text("cannot cut a partial write in " + dir_)));
-    }
-    buffer_.erase(0, keep);
-    buffer_ends_.erase(buffer_ends_.begin(), buffer_ends_.begin() + static_cast<ptrdiff_t>(whole));
-    for (uint64_t& e : buffer_ends_) {
-      e -= keep;
-    }
-    if (!is_no_space(err)) {
-      errno = err;
-      return fail(make_error(errno_text("cannot write to " + segment_path(tail.seq))));
-    }
-    if (!opts_.drop_newest && segs_.size() > 1) {
-      // The disk is full: make room as a full spool would, then try the rest again.
-      log_warning("spool " + dir_ + ": disk full, dropping the oldest segment");
-      drop_front();
+// Writes the buffered frames to the tail. False when the disk had no room for all of
+// them: the frames written whole stay, the partial one is cut off, and the rest are
+// taken back out of the segment's accounting; *refused is then the batch index of
+// the first record not written.
+Result<bool> Spool::flush(size_t* refused) {
+  if (buffer_.empty()) {
+    return true;
+  }
+  reserve_ahead(buffer_.size());
+  size_t done = 0;
+  int err = 0;
+  while (done < buffer_.size()) {
+    ssize_t n = write_some(tail_fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0 && errno == EINTR) {
       continue;
     }
-    log_warning("spool " + dir_ + ": disk full, dropping " + std::to_string(buffer_ends_.size()) +
-                " new record(s)");
-    tail.size -= buffer_.size();
-    tail.pending -= buffer_ends_.size();
-    dropped_ += buffer_ends_.size();
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (done > 0) {
+    wrote_ = true;
+  }
+  if (err == 0) {
+    tail_written_ += buffer_.size();
     buffer_.clear();
     buffer_ends_.clear();
+    buffer_records_.clear();
+    return true;
   }
-  return {};
+  // Keep the frames written whole; cut the partial one, so the file ends on a frame.
+  auto whole = static_cast<size_t>(
+      std::upper_bound(buffer_ends_.begin(), buffer_ends_.end(), done) - buffer_ends_.begin());
+  uint64_t keep = whole > 0 ? buffer_ends_[whole - 1] : 0;
+  if (done > keep && ftruncate(tail_fd_, static_cast<off_t>(tail_written_ + keep)) != 0) {
+    return fail(make_error(errno_text("cannot cut a partial write in " + dir_))).error_info();
+  }
+  tail_written_ += keep;
+  // Whatever was reserved is spent (or went with the truncation).
+  reserved_end_ = tail_written_;
+  if (!is_no_space(err)) {
+    errno = err;
+    return fail(make_error(errno_text("cannot write to " + dir_))).error_info();
+  }
+  *refused = buffer_records_[whole];
+  no_space_error_ = "spool " + dir_ + ": " + strerror(err);
+  {
+    MutexLock lock(mu_);
+    segs_.back().size -= buffer_.size() - keep;
+    segs_.back().pending -= buffer_ends_.size() - whole;
+  }
+  buffer_.clear();
+  buffer_ends_.clear();
+  buffer_records_.clear();
+  return false;
 }
 
-// Opens a new tail segment. False when the disk has no room for it.
-Result<bool> Spool::start_segment() {
-  Status flushed = flush();
+// Opens a new tail segment: kNoSpace when the disk has no room for it, or for the
+// frames still buffered for the old one.
+Result<Spool::Room> Spool::start_segment(size_t* refused) {
+  auto flushed = flush(refused);
   if (!flushed.ok()) {
     return flushed.error_info();
+  }
+  if (!flushed.value()) {
+    return Room::kNoSpace;
   }
   if (tail_fd_ >= 0) {
     retired_.push_back(std::exchange(tail_fd_, -1));
@@ -315,115 +462,152 @@ Result<bool> Spool::start_segment() {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) {
     if (is_no_space(errno)) {
-      return false;
+      no_space_error_ = "spool " + dir_ + ": " + strerror(errno);
+      return Room::kNoSpace;
     }
     return fail(make_error(errno_text("cannot create " + path))).error_info();
   }
+  // Reserve first, so that the header and the first frames go into the reserve.
+  tail_fd_ = fd;
+  tail_written_ = 0;
+  reserved_end_ = 0;
+  reserve_ahead(kSegmentHeaderSize);
   std::string header = segment_header();
   ssize_t n = write_some(fd, header.data(), header.size());
   if (n != static_cast<ssize_t>(header.size())) {
     int err = n < 0 ? errno : ENOSPC;
     close(fd);
     unlink(path.c_str());
+    tail_fd_ = -1;
     if (is_no_space(err)) {
-      return false;
+      no_space_error_ = "spool " + dir_ + ": " + strerror(err);
+      return Room::kNoSpace;
     }
     errno = err;
     return fail(make_error(errno_text("cannot write " + path))).error_info();
   }
   ++next_seq_;
+  tail_written_ = kSegmentHeaderSize;
+  created_segment_ = true;
+  wrote_ = true;
   Segment s;
   s.seq = seq;
   s.size = kSegmentHeaderSize;
+  MutexLock lock(mu_);
   segs_.push_back(std::move(s));
-  tail_fd_ = fd;
-  created_segment_ = true;
-  return true;
+  return Room::kFits;
 }
 
 // Makes room for a frame of `frame` bytes at the tail, under the cap: starts a new
-// segment when the tail is full, applies spool_full when the spool is. False when the
-// record must be dropped.
-Result<bool> Spool::make_room(uint64_t frame) {
+// segment when the tail is full, applies spool_full when the spool is. kDrop when the
+// record must be dropped, kNoSpace when the disk has no room for it.
+Result<Spool::Room> Spool::make_room(uint64_t frame, size_t* refused) {
   while (true) {
-    bool need_new = tail_fd_ < 0 || (segs_.back().size > kSegmentHeaderSize &&
-                                     segs_.back().size + frame > segment_max_);
+    uint64_t tail_end = tail_written_ + buffer_.size();
+    bool need_new =
+        tail_fd_ < 0 || (tail_end > kSegmentHeaderSize && tail_end + frame > segment_max_);
     uint64_t needed = frame + (need_new ? kSegmentHeaderSize : 0);
-    if (disk_bytes() + needed > opts_.max_bytes) {
-      if (opts_.drop_newest || segs_.empty()) {
-        return false;
+    std::vector<uint64_t> gone;
+    {
+      MutexLock lock(mu_);
+      if (disk_bytes() + needed > opts_.max_bytes) {
+        if (opts_.drop_newest || segs_.empty()) {
+          return Room::kDrop;
+        }
+        gone.push_back(drop_front());
       }
-      drop_front();
+    }
+    if (!gone.empty()) {
+      unlink_segments(gone);
       continue;
     }
     if (!need_new) {
-      return true;
+      return Room::kFits;
     }
-    auto started = start_segment();
-    if (!started.ok()) {
-      return started.error_info();
-    }
-    if (started.value()) {
-      return true;
-    }
-    if (opts_.drop_newest || segs_.empty()) {
-      return false;
-    }
-    log_warning("spool " + dir_ + ": disk full, dropping the oldest segment");
-    drop_front();
+    return start_segment(refused);
   }
 }
 
-Status Spool::append(const std::vector<SpoolEntry>& records) {
-  std::lock_guard<std::mutex> serial(append_mu_);
-  std::unique_lock<std::mutex> lock(mu_);
-  if (failed_) {
-    return make_error("spool " + dir_ + " failed earlier");
+Result<AppendResult> Spool::append(const std::vector<SpoolEntry>& records) {
+  MutexLock serial(append_mu_);
+  if (Status st = check_failed(); !st.ok()) {
+    return st.error_info();
   }
-  uint64_t dropped_before = dropped_;
-  for (const SpoolEntry& r : records) {
+  const size_t n = records.size();
+  size_t refused = n;                // the first record the disk had no room for
+  std::vector<size_t> dropped_here;  // records of this batch dropped by the cap
+  uint64_t dropped_before = 0;
+  {
+    MutexLock lock(mu_);
+    dropped_before = dropped_;
+  }
+  no_space_error_.clear();
+  wrote_ = false;
+  for (size_t i = 0; i < n && refused == n; ++i) {
+    const SpoolEntry& r = records[i];
     uint64_t frame = frame_size(r.id.size(), r.payload.size());
+    Room room = Room::kDrop;
     if (r.id.size() > kMaxIdSize || frame - kFrameHeaderSize > kMaxFrameBody ||
         frame + kSegmentHeaderSize > opts_.max_bytes) {
-      ++dropped_;
       log_warning("spool " + dir_ + ": record " + r.id.substr(0, 64) + " of " +
                   std::to_string(frame) + " bytes can never fit; dropped");
-      continue;
+    } else {
+      auto made = make_room(frame, &refused);
+      if (!made.ok()) {
+        return made.error_info();
+      }
+      room = made.value();
     }
-    auto room = make_room(frame);
-    if (!room.ok()) {
-      return room.error_info();
+    if (room == Room::kNoSpace) {
+      refused = std::min(refused, i);
+      break;
     }
-    if (!room.value()) {
+    if (room == Room::kDrop) {
+      MutexLock lock(mu_);
       ++dropped_;
+      dropped_here.push_back(i);
       continue;
     }
     encode_frame(&buffer_, r.id, r.payload);
     buffer_ends_.push_back(buffer_.size());
-    segs_.back().size += frame;
-    ++segs_.back().pending;
+    buffer_records_.push_back(i);
+    {
+      MutexLock lock(mu_);
+      segs_.back().size += frame;
+      ++segs_.back().pending;
+    }
     if (buffer_.size() >= kFlushBytes) {
-      Status st = flush();
-      if (!st.ok()) {
-        return st;
+      auto flushed = flush(&refused);
+      if (!flushed.ok()) {
+        return flushed.error_info();
       }
     }
   }
-  if (tail_fd_ >= 0) {
-    Status st = flush();
-    if (!st.ok()) {
-      return st;
+  if (refused == n && tail_fd_ >= 0) {
+    auto flushed = flush(&refused);
+    if (!flushed.ok()) {
+      return flushed.error_info();
     }
   }
+  AppendResult result;
+  result.taken = refused;
+  if (refused < n) {
+    result.no_space_error = no_space_error_;
+    // Records after the first refused one that the cap dropped come back with the
+    // refused ones in a later call, and are counted then, if they are dropped again.
+    auto later = static_cast<uint64_t>(std::count_if(dropped_here.begin(), dropped_here.end(),
+                                                     [&](size_t i) { return i > refused; }));
+    MutexLock lock(mu_);
+    dropped_ -= later;
+  }
 
-  // Group commit, outside the lock: peek() and ack() go on meanwhile, and see none of
-  // these bytes until they are durable.
+  // Group commit, with no lock but append_mu_: peek(), ack() and stats() go on
+  // meanwhile, and see none of these bytes until they are durable.
   std::vector<int> sync_fds = retired_;
-  if (tail_fd_ >= 0) {
+  if (tail_fd_ >= 0 && wrote_) {
     sync_fds.push_back(tail_fd_);
   }
   bool sync_dir = std::exchange(created_segment_, false);
-  lock.unlock();
   std::string failure;
   for (int fd : sync_fds) {
     if (sync_fd(fd) != 0) {
@@ -434,7 +618,6 @@ Status Spool::append(const std::vector<SpoolEntry>& records) {
   if (failure.empty() && sync_dir && fsync(dir_fd_) != 0) {
     failure = errno_text("cannot fsync folder " + dir_);
   }
-  lock.lock();
   for (int fd : retired_) {
     close(fd);
   }
@@ -444,40 +627,74 @@ Status Spool::append(const std::vector<SpoolEntry>& records) {
   }
   to_close_.clear();
   if (!failure.empty()) {
-    return fail(make_error(failure));
+    return fail(make_error(failure)).error_info();
   }
-  for (Segment& s : segs_) {
-    s.records += s.pending;
-    s.pending = 0;
-    s.durable = s.size;
+  uint64_t dropped_now = 0;
+  {
+    MutexLock lock(mu_);
+    for (Segment& s : segs_) {
+      frames_seen_ += s.pending;
+      frame_bytes_seen_ += s.size - std::min(s.durable, s.size);
+      s.records += s.pending;
+      s.pending = 0;
+      s.durable = s.size;
+    }
+    dropped_now = dropped_ - dropped_before;
+    publish_stats();
   }
-  if (dropped_ > dropped_before) {
-    log_warning("spool " + dir_ + " is full: dropped " + std::to_string(dropped_ - dropped_before) +
+  if (dropped_now > 0) {
+    log_warning("spool " + dir_ + " is full: dropped " + std::to_string(dropped_now) +
                 " record(s) (" + (opts_.drop_newest ? "drop_newest" : "drop_oldest") + ")");
   }
-  return {};
+  return result;
 }
 
 // Re-counts a segment after corruption appeared in it while running (the disk
-// changed under us): the new region is skipped and counted, like one found at open.
+// changed under us): the new region is skipped, and its records counted lost, like
+// one found at open.
 Status Spool::rescan(Segment& s) {
-  uint64_t from = s.seq == cursor_.segment ? cursor_.offset : kSegmentHeaderSize;
-  auto scan = scan_segment(reader_, from, s.durable, s.skips);
-  if (!scan.ok()) {
-    return scan.error_info();
+  uint64_t from =
+      s.seq == cursor_.segment ? std::max(cursor_.offset, kSegmentHeaderSize) : kSegmentHeaderSize;
+  auto scanned = scan_segment(reader_, from, s.durable, s.skips);
+  if (!scanned.ok()) {
+    return scanned.error_info();
   }
-  corrupt_ += scan.value().corrupt;
-  if (scan.value().bad_tail) {
-    ++corrupt_;
-    s.skips[*scan.value().bad_tail] = s.durable;
+  const SegmentScan& scan = scanned.value();
+  uint64_t lost = 0;
+  for (const CorruptRegion& r : scan.regions) {
+    lost += lost_records(Loss{r.end - r.start, r.magics, false});
   }
-  log_warning("spool: " + segment_path(s.seq) + " changed on disk: skipped a corrupt region");
-  s.records = scan.value().records;
+  if (scan.bad_tail) {
+    s.skips[scan.bad_tail->start] = s.durable;
+    lost += lost_records(Loss{s.durable - scan.bad_tail->start, scan.bad_tail->magics, false});
+  }
+  corrupt_ += lost;
+  log_warning("spool: " + segment_path(s.seq) + " changed on disk: skipped a corrupt region (" +
+              std::to_string(lost) + " record(s) lost)");
+  s.records = scan.records;
   return {};
 }
 
-Status Spool::walk(SpoolPosition from, size_t max_records, uint64_t max_bytes,
-                   std::vector<SpoolEntry>* out, std::vector<SpoolPosition>* ends) {
+// walk() reads the records from `from` on, in order, and hands each to `visit` with
+// the position where its frame ends, until `visit` declines one or no durable record
+// is left. Step by step:
+//
+//   1. Find the first segment numbered from.segment or above. When from's own
+//      segment is gone (drop_oldest deleted it), start at the next one's header.
+//   2. In a segment, stop at its durable end: an append may be writing past it, and a
+//      record must never be read before it is synced. At the end of a segment that is
+//      wholly durable and followed by another, go on at that one's header.
+//   3. Where a known corrupt region starts, jump to its end.
+//   4. Read the frame at the position. One that does not check out means the disk
+//      changed since the scan that counted this segment: rescan it, which records the
+//      new region (counting its records lost), and go on from the same position,
+//      which step 3 now jumps over.
+//   5. Offer the frame to `visit`; if it takes it, go on after the frame.
+//
+// peek() visits with a budget of records and bytes; ack() visits to count what it
+// acknowledges. Both hold read_mu_ (the reader is theirs) and mu_ (the segment list
+// must not change under the walk: only the appender waits for that, never the loop).
+Status Spool::walk(SpoolPosition from, const Visit& visit) {
   size_t idx = 0;
   while (idx < segs_.size() && segs_[idx].seq < from.segment) {
     ++idx;
@@ -486,9 +703,7 @@ Status Spool::walk(SpoolPosition from, size_t max_records, uint64_t max_bytes,
   if (idx < segs_.size() && segs_[idx].seq > from.segment) {
     pos = {segs_[idx].seq, kSegmentHeaderSize};
   }
-  size_t count = 0;
-  uint64_t bytes = 0;
-  while (count < max_records && idx < segs_.size()) {
+  while (idx < segs_.size()) {
     Segment& s = segs_[idx];
     if (pos.offset >= s.durable) {
       if (s.durable < s.size || idx + 1 >= segs_.size()) {
@@ -521,128 +736,142 @@ Status Spool::walk(SpoolPosition from, size_t max_records, uint64_t max_bytes,
         return again;
       }
       if (s.skips.find(pos.offset) == s.skips.end()) {
-        s.skips[pos.offset] = s.durable;  // never loop on the same bytes
+        // The rescan found these bytes whole again: never loop on them.
+        corrupt_ += lost_records(Loss{s.durable - pos.offset, 0, false});
+        s.skips[pos.offset] = s.durable;
       }
       continue;
     }
-    if (out != nullptr) {
-      if (count > 0 && bytes + frame.payload.size() > max_bytes) {
-        break;
-      }
-      out->push_back({std::string(frame.id), std::string(frame.payload)});
+    SpoolPosition end{s.seq, pos.offset + frame.size};
+    if (!visit(frame, end)) {
+      break;
     }
-    bytes += frame.payload.size();
-    pos.offset += frame.size;
-    ends->push_back(pos);
-    ++count;
+    pos = end;
   }
   return {};
+}
+
+void Spool::close_stale_reader() {
+  if (reader_.is_open() && (segs_.empty() || reader_seq_ < segs_.front().seq)) {
+    reader_.close();
+  }
 }
 
 Result<std::vector<SpoolEntry>> Spool::peek(size_t max_records, uint64_t max_bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (failed_) {
-    return make_error("spool " + dir_ + " failed earlier");
+  MutexLock reading(read_mu_);
+  if (Status st = check_failed(); !st.ok()) {
+    return st.error_info();
   }
+  MutexLock lock(mu_);
   std::vector<SpoolEntry> out;
-  std::vector<SpoolPosition> ends;
-  Status st = walk(cursor_, std::max<size_t>(max_records, 1), max_bytes, &out, &ends);
+  const size_t limit = std::max<size_t>(max_records, 1);
+  uint64_t bytes = 0;
+  Status st = walk(cursor_, [&](const Frame& frame, SpoolPosition end) {
+    if (out.size() >= limit || (!out.empty() && bytes + frame.payload.size() > max_bytes)) {
+      return false;
+    }
+    out.push_back({std::string(frame.id), std::string(frame.payload), end});
+    bytes += frame.payload.size();
+    return true;
+  });
+  close_stale_reader();
+  publish_stats();
   if (!st.ok()) {
     return st.error_info();
   }
-  peek_start_ = head_index_;
-  peek_ends_ = std::move(ends);
   return out;
 }
 
-Status Spool::ack(size_t n) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (failed_) {
-    return make_error("spool " + dir_ + " failed earlier");
+// ack() moves the cursor to `through` and makes that durable:
+//
+//   1. Nothing to do when `through` is not past the cursor: a batch acknowledged
+//      twice, or records that drop_oldest deleted while they were being sent (it
+//      moved the cursor past them).
+//   2. Walk from the cursor to `through`, counting the records passed in each
+//      segment, for stats. The walk, not `through` alone, sets the new cursor: it
+//      lands on a frame boundary even if `through` does not.
+//   3. Step the cursor over what holds no record: a corrupt region that starts at
+//      it, and the end of a segment that another follows. The segments below the
+//      cursor are now spent.
+//   4. Store the cursor in its file, with mu_ released (the appender goes on). It is
+//      synced only when segments are about to go: a cursor lost in a crash costs
+//      duplicates, a deleted segment the cursor does not cover would cost records.
+//   5. Only then delete the spent segments (those drop_oldest has not taken since).
+//
+// No count of records and no earlier peek() is involved: a stale or repeated call
+// acknowledges exactly what it names, or nothing.
+Status Spool::ack(SpoolPosition through) {
+  MutexLock reading(read_mu_);
+  if (Status st = check_failed(); !st.ok()) {
+    return st;
   }
-  uint64_t target = peek_start_ + n;
-  if (target <= head_index_) {
-    return {};  // all of them were dropped meanwhile
-  }
-  uint64_t consumed = head_index_ - peek_start_;
-  if (consumed > peek_ends_.size()) {
-    // More were dropped than were peeked: the remembered ends are all gone.
-    peek_ends_.clear();
-    peek_start_ = head_index_;
-    consumed = 0;
-  }
-  uint64_t k = target - head_index_;
-  if (consumed + k > peek_ends_.size()) {
-    SpoolPosition from = peek_ends_.size() > consumed ? peek_ends_.back() : cursor_;
-    Status st = walk(from, static_cast<size_t>(consumed + k - peek_ends_.size()), UINT64_MAX,
-                     nullptr, &peek_ends_);
+  SpoolPosition target;
+  bool frees = false;
+  {
+    MutexLock lock(mu_);
+    if (through <= cursor_) {
+      return {};
+    }
+    SpoolPosition pos = cursor_;
+    size_t idx = 0;
+    Status st = walk(cursor_, [&](const Frame&, SpoolPosition end) VIGIL_REQUIRES(mu_) {
+      if (end > through) {
+        return false;
+      }
+      while (idx < segs_.size() && segs_[idx].seq < end.segment) {
+        ++idx;
+      }
+      if (idx < segs_.size() && segs_[idx].records > 0) {
+        --segs_[idx].records;
+      }
+      pos = end;
+      return true;
+    });
     if (!st.ok()) {
       return st;
     }
-    k = std::min<uint64_t>(k, peek_ends_.size() - consumed);
-    if (k == 0) {
-      return {};
+    cursor_ = pos;
+    for (size_t i = 0; i < segs_.size();) {
+      Segment& s = segs_[i];
+      if (s.seq < cursor_.segment) {
+        ++i;
+        continue;
+      }
+      if (s.seq > cursor_.segment) {
+        break;
+      }
+      auto skip = s.skips.find(cursor_.offset);
+      if (skip != s.skips.end()) {
+        cursor_.offset = skip->second;
+        continue;
+      }
+      if (cursor_.offset >= s.size && s.durable == s.size && i + 1 < segs_.size()) {
+        cursor_ = {segs_[i + 1].seq, kSegmentHeaderSize};
+        ++i;
+        continue;
+      }
+      break;
     }
+    target = cursor_;
+    frees = !segs_.empty() && segs_.front().seq < target.segment;
+    publish_stats();
   }
-  auto first = static_cast<ptrdiff_t>(consumed);
-  auto last = static_cast<ptrdiff_t>(consumed + k);
-  size_t idx = 0;
-  for (auto it = peek_ends_.begin() + first; it != peek_ends_.begin() + last; ++it) {
-    while (idx < segs_.size() && segs_[idx].seq < it->segment) {
-      ++idx;
-    }
-    if (idx < segs_.size() && segs_[idx].records > 0) {
-      --segs_[idx].records;
-    }
-  }
-  cursor_ = peek_ends_[static_cast<size_t>(last - 1)];
-  head_index_ += k;
-  peek_ends_.erase(peek_ends_.begin(), peek_ends_.begin() + last);
-  peek_start_ = head_index_;
-
-  // Step past segments with nothing left to deliver, so they can go.
-  size_t head = 0;
-  while (head < segs_.size() && segs_[head].seq < cursor_.segment) {
-    ++head;
-  }
-  while (head + 1 < segs_.size() && segs_[head].seq == cursor_.segment &&
-         segs_[head].records == 0 && segs_[head].pending == 0 &&
-         segs_[head].durable == segs_[head].size) {
-    ++head;
-    cursor_ = {segs_[head].seq, kSegmentHeaderSize};
-  }
-  // The cursor is synced only when segments are about to go: a cursor lost in a
-  // crash costs duplicates, a deleted segment the cursor does not cover would
-  // cost records. Skipping the sync on the other acks halves the time per batch.
-  Status stored = cursor_file_.store(cursor_, /*durable=*/head > 0);
+  Status stored = cursor_file_.store(target, /*durable=*/frees);
   if (!stored.ok()) {
     return fail(stored.error_info());
   }
-  // Only now that the cursor covering them is durable may the segments go.
-  for (size_t i = 0; i < head; ++i) {
-    if (reader_seq_ == segs_.front().seq) {
-      reader_.close();
+  std::vector<uint64_t> gone;
+  {
+    MutexLock lock(mu_);
+    while (!segs_.empty() && segs_.front().seq < target.segment) {
+      gone.push_back(segs_.front().seq);
+      segs_.pop_front();
     }
-    unlink(segment_path(segs_.front().seq).c_str());
-    segs_.pop_front();
+    close_stale_reader();
+    publish_stats();
   }
+  unlink_segments(gone);
   return {};
-}
-
-SpoolStats Spool::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  SpoolStats st;
-  for (const Segment& s : segs_) {
-    st.records += s.records;
-    st.disk_bytes += s.size;
-    uint64_t start = s.seq == cursor_.segment ? cursor_.offset : kSegmentHeaderSize;
-    if (s.durable > start) {
-      st.bytes += s.durable - start;
-    }
-  }
-  st.dropped = dropped_;
-  st.corrupt_frames = corrupt_;
-  return st;
 }
 
 }  // namespace vigil

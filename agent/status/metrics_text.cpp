@@ -146,6 +146,9 @@ std::string metrics_text(const StatusSnapshot& s) {
        &OutputStatus::spool_records},
       {"vigil_output_spool_bytes", "gauge", "Bytes of the spool on disk.",
        &OutputStatus::spool_bytes},
+      {"vigil_output_memory_records", "gauge",
+       "Records the disk had no room for, held in memory until the spool takes them.",
+       &OutputStatus::memory_records},
   };
   for (const OutputFamily& f : kOutputFamilies) {
     w.family(f.name, f.type, f.help);

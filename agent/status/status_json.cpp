@@ -52,17 +52,20 @@ std::string status_json(const StatusSnapshot& s) {
   j["problems"] = std::move(problems);
   ordered_json outputs = ordered_json::array();
   for (const OutputStatus& o : s.outputs) {
-    outputs.push_back({{"name", o.name},
-                       {"url", o.url},
-                       {"format", o.format},
-                       {"spool_records", o.spool_records},
-                       {"spool_bytes", o.spool_bytes},
-                       {"sent", o.sent},
-                       {"failed", o.failed},
-                       {"dropped", o.dropped},
-                       {"dead_lettered", o.dead_lettered},
-                       {"last_error", o.last_error.empty() ? nullptr : ordered_json(o.last_error)},
-                       {"last_success", time_or_null(o.last_success)}});
+    outputs.push_back(
+        {{"name", o.name},
+         {"url", o.url},
+         {"format", o.format},
+         {"spool_records", o.spool_records},
+         {"spool_bytes", o.spool_bytes},
+         {"memory_records", o.memory_records},
+         {"sent", o.sent},
+         {"failed", o.failed},
+         {"dropped", o.dropped},
+         {"dead_lettered", o.dead_lettered},
+         {"last_error", o.last_error.empty() ? nullptr : ordered_json(o.last_error)},
+         {"storage_error", o.storage_error.empty() ? nullptr : ordered_json(o.storage_error)},
+         {"last_success", time_or_null(o.last_success)}});
   }
   j["outputs"] = std::move(outputs);
   j["loss"] = {{"dropped", s.loss.dropped},

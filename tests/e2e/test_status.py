@@ -14,8 +14,9 @@ from harness import Agent, Workdir, run_cli, wait_for
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 CHECK_KEYS = ["name", "plugin", "state", "since", "metrics", "error", "last_run"]
-OUTPUT_KEYS = ["name", "url", "format", "spool_records", "spool_bytes", "sent", "failed",
-               "dropped", "dead_lettered", "last_error", "last_success"]
+# The documented keys; memory_records and storage_error report a full disk.
+OUTPUT_KEYS = ["name", "url", "format", "spool_records", "spool_bytes", "memory_records", "sent",
+               "failed", "dropped", "dead_lettered", "last_error", "storage_error", "last_success"]
 LOSS_KEYS = ["dropped", "corrupt_frames", "dead_lettered", "log_bytes_skipped"]
 INCIDENT_KEYS = ["kind", "id", "time", "host", "tags", "incident_id", "key", "action", "status",
                  "severity", "opened_at", "resolved_at", "occurrences", "escalation_level",
@@ -34,6 +35,7 @@ FAMILIES = {
     "vigil_output_records_dead_lettered_total": ("counter", {"output"}),
     "vigil_output_spool_records": ("gauge", {"output"}),
     "vigil_output_spool_bytes": ("gauge", {"output"}),
+    "vigil_output_memory_records": ("gauge", {"output"}),
     "vigil_spool_corrupt_frames_total": ("counter", {"output"}),
     "vigil_log_skipped_bytes_total": ("counter", {"check"}),
     "vigil_uptime_seconds": ("gauge", set()),

@@ -83,7 +83,8 @@ class FullDisk(harness.AgentTestCase):
         # Free the space: the vigil check is ok, nothing was lost or dropped.
         self.fs.free()
         a.wait_record(lambda r: r["kind"] == "event" and r["check"] == "state"
-                      and r["state"] == "ok", what="the disk check back to ok")
+                      and r["state"] == "ok" and r["previous_state"] == "critical",
+                      what="the disk check back to ok")
 
         def healthy():
             s = self.status()

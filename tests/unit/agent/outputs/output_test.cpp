@@ -1,15 +1,28 @@
 #include "agent/outputs/output.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "agent/loop/pool.h"
 #include "agent/util/fs.h"
 #include "agent/util/uuid.h"
 #include "tests/support/temp_dir.h"
@@ -35,6 +48,10 @@ struct Endpoint {
   std::deque<SendOutcome> script;  // answers in turn; then `otherwise`
   SendOutcome otherwise;           // kAck by default
   std::function<void(const std::vector<SpoolEntry>&)> on_send;
+  // While set, a request stays unanswered until the test calls `release`, so that it
+  // can act while the request is in flight.
+  bool hold = false;
+  std::function<void()> release;
 
   std::vector<std::string> all_ids() const {
     std::vector<std::string> out;
@@ -69,6 +86,10 @@ class ScriptedSink : public Sink {
       endpoint_->script.pop_front();
     }
     done_ = std::move(done);
+    if (endpoint_->hold) {
+      endpoint_->release = [this] { timer_.start(milliseconds(0)); };
+      return;
+    }
     timer_.start(milliseconds(0));
   }
   void abort() override {
@@ -191,6 +212,80 @@ std::vector<fs::path> files_in(const std::string& dir) {
     }
   }
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Occupies every thread of libuv's pool until release(), so that work queued meanwhile
+// waits: a test can then act between a callback and the pool work it queued.
+class PoolBlocker {
+ public:
+  explicit PoolBlocker(uv_loop_t* loop) : state_(std::make_shared<State>()) {
+    const char* size = getenv("UV_THREADPOOL_SIZE");
+    int threads = size != nullptr ? std::clamp(atoi(size), 1, 1024) : 4;
+    for (int i = 0; i < threads; ++i) {
+      std::shared_ptr<State> state = state_;
+      run_on_pool(
+          loop,
+          [state] {
+            std::unique_lock<std::mutex> lock(state->m);
+            ++state->started;
+            state->cv.notify_all();
+            state->cv.wait(lock, [&] { return state->released; });
+          },
+          [] {});
+    }
+    std::unique_lock<std::mutex> lock(state_->m);
+    state_->cv.wait(lock, [&] { return state_->started == threads; });
+  }
+  ~PoolBlocker() { release(); }
+  PoolBlocker(const PoolBlocker&) = delete;
+  PoolBlocker& operator=(const PoolBlocker&) = delete;
+
+  void release() {
+    std::lock_guard<std::mutex> lock(state_->m);
+    state_->released = true;
+    state_->cv.notify_all();
+  }
+
+ private:
+  struct State {
+    std::mutex m;
+    std::condition_variable cv;
+    int started = 0;
+    bool released = false;
+  };
+  std::shared_ptr<State> state_;
+};
+
+// The spool's write(2) while `full` is set fails with ENOSPC, as on a full disk.
+struct FullDisk {
+  std::shared_ptr<std::atomic<bool>> full = std::make_shared<std::atomic<bool>>(false);
+  std::function<ssize_t(int, const void*, size_t)> write_fn() const {
+    auto f = full;
+    return [f](int fd, const void* data, size_t size) -> ssize_t {
+      if (*f) {
+        errno = ENOSPC;
+        return -1;
+      }
+      return ::write(fd, data, size);
+    };
+  }
+};
+
+// The ids of the records in the dead-letter files of a folder.
+std::set<std::string> dead_letter_ids(const std::string& dir) {
+  std::set<std::string> out;
+  if (!fs::exists(dir)) {
+    return out;
+  }
+  for (const auto& e : fs::directory_iterator(dir)) {
+    json j = json::parse(read_file(e.path().string()).value(), nullptr, false);
+    if (j.is_object() && j["records"].is_array()) {
+      for (const auto& r : j["records"]) {
+        out.insert(r["id"].get<std::string>());
+      }
+    }
+  }
   return out;
 }
 
@@ -556,6 +651,329 @@ TEST_CASE("output reopens its spool and sends what an earlier run left", "[outpu
     REQUIRE(out.open().ok());
     REQUIRE(loop.run_until([&] { return out.drained() && !endpoint.batches.empty(); }));
     CHECK(endpoint.all_ids() == ids_of(records, 0, 2));
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("a liveness token holds until the liveness is renewed or gone", "[output]") {
+  auto life = std::make_unique<Liveness>();
+  Liveness::Token before = life->guard();
+  CHECK(before.valid());
+  life->renew();
+  CHECK_FALSE(before.valid());
+  Liveness::Token after = life->guard();
+  CHECK(after.valid());
+  life.reset();
+  CHECK_FALSE(after.valid());
+}
+
+TEST_CASE("a reload that changes nothing delivery reads leaves delivery alone", "[output]") {
+  OutputConfig c = base_config();
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  f.endpoint.hold = true;
+  std::vector<Record> records = {event(1), event(2), event(3)};
+  for (const Record& r : records) {
+    f.output->enqueue(r);
+  }
+  REQUIRE(f.run_until([&] { return f.endpoint.release != nullptr; }));  // in flight
+  OutputConfig same = c;
+  SECTION("the same settings") {}
+  SECTION("only routing changed") {
+    same.min_severity = CheckState::kCritical;
+    same.min_level = 2;
+    same.send_heartbeat = false;
+  }
+  Endpoint other;
+  f.output->reconfigure(same, std::make_unique<ScriptedSink>(f.loop.get(), &other));
+  CHECK(f.output->config().min_level == same.min_level);
+  std::exchange(f.endpoint.release, nullptr)();
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 3 && f.output->drained(); }));
+  // The batch in flight was acknowledged, not sent again; the new sink was not used.
+  REQUIRE(f.endpoint.batches.size() == 1);
+  CHECK(f.endpoint.batches[0].ids == ids_of(records, 0, 3));
+  CHECK(other.batches.empty());
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("a reload that changes delivery sends the batch in flight again with the new sink",
+          "[output]") {
+  OutputConfig c = base_config();
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  f.endpoint.hold = true;
+  std::vector<Record> records = {event(1), event(2), event(3)};
+  for (const Record& r : records) {
+    f.output->enqueue(r);
+  }
+  REQUIRE(f.run_until([&] { return f.endpoint.release != nullptr; }));
+  f.endpoint.release = nullptr;  // the old sink goes with the reload: never answered
+  OutputConfig changed = c;
+  changed.timeout = c.timeout + milliseconds(1);
+  Endpoint other;
+  f.output->reconfigure(changed, std::make_unique<ScriptedSink>(f.loop.get(), &other));
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 3 && f.output->drained(); }));
+  CHECK(f.endpoint.batches.size() == 1);
+  CHECK(other.all_ids() == ids_of(records, 0, 3));
+  CHECK(f.finish() == 0);
+}
+
+// The loss of the reload race: a dead letter still being written when a reload
+// restarted delivery used to acknowledge records of the new generation's batch.
+TEST_CASE("a dead letter that ends after a reload acknowledges nothing and loses nothing",
+          "[output]") {
+  OutputConfig c = base_config();
+  c.flush_interval = milliseconds(300);  // the first five are spooled before the first send
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  f.endpoint.hold = true;
+  f.endpoint.script = {outcome(SendOutcome::Kind::kDeadLetter, 400, "bad")};
+  std::vector<Record> records;
+  for (int i = 0; i < 5; ++i) {
+    records.push_back(event(i));
+    f.output->enqueue(records.back());
+  }
+  REQUIRE(f.run_until([&] { return f.endpoint.release != nullptr; }));
+  auto blocker = std::make_unique<PoolBlocker>(f.loop.get());
+  f.endpoint.hold = false;
+  std::exchange(f.endpoint.release, nullptr)();
+  // The 400 came; its dead letter waits for the pool. Meanwhile: a reload, more records.
+  REQUIRE(f.run_until([&] { return f.output->status().failed == 1; }));
+  OutputConfig changed = c;
+  changed.timeout = c.timeout + milliseconds(1);
+  Endpoint other;
+  other.script = {outcome(SendOutcome::Kind::kRetry, 503), outcome(SendOutcome::Kind::kRetry, 503)};
+  f.output->reconfigure(changed, std::make_unique<ScriptedSink>(f.loop.get(), &other));
+  for (int i = 5; i < 10; ++i) {
+    records.push_back(event(i));
+    f.output->enqueue(records.back());
+  }
+  blocker->release();
+  REQUIRE(f.run_until([&] {
+    return f.output->drained() && f.output->status().spool_records == 0 &&
+           other.answered.size() >= 3;
+  }));
+  std::set<std::string> delivered;
+  for (size_t i = 0; i < other.batches.size(); ++i) {
+    if (i >= 2) {  // the two 503s delivered nothing
+      delivered.insert(other.batches[i].ids.begin(), other.batches[i].ids.end());
+    }
+  }
+  std::set<std::string> dead = dead_letter_ids(f.dead_dir());
+  for (const Record& r : records) {
+    INFO(r.id);
+    CHECK((delivered.count(r.id) + dead.count(r.id)) > 0);
+  }
+  // The stale letter acknowledged nothing: its records went out again.
+  std::vector<std::string> first_batch = ids_of(records, 0, 5);
+  CHECK(dead == std::set<std::string>(first_batch.begin(), first_batch.end()));
+  CHECK(delivered.size() == records.size());
+  blocker.reset();
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("records the disk has no room for are held, delivered, and spooled later", "[output]") {
+  OutputConfig c = base_config();
+  c.flush_interval = milliseconds(10);
+  Fixture f(c);
+  FullDisk disk;
+  f.output->set_spool_write_fn(disk.write_fn());
+  REQUIRE(f.output->open().ok());
+  f.output->enqueue(event(0));
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 1 && f.output->drained(); }));
+  *disk.full = true;
+
+  SECTION("an endpoint that takes them gets them from memory") {
+    std::vector<Record> records;
+    for (int i = 1; i <= 5; ++i) {
+      records.push_back(event(i));
+      f.output->enqueue(records.back());
+    }
+    REQUIRE(f.run_until([&] { return f.output->status().sent == 6; }));
+    std::vector<std::string> all = f.endpoint.all_ids();
+    REQUIRE(all.size() == 6);
+    CHECK(std::vector<std::string>(all.begin() + 1, all.end()) == ids_of(records, 0, 5));
+    OutputStatus s = f.output->status();
+    CHECK(s.memory_records == 0);
+    CHECK(s.dropped == 0);
+    CHECK(s.spool_records == 0);
+    // Delivered is no longer pending; the disk is still full all the same.
+    CHECK(f.output->pending() == 0);
+    CHECK(f.output->drained());
+    CHECK(s.storage_error == "spool " + f.spool_dir() + ": No space left on device");
+    *disk.full = false;
+    f.output->enqueue(event(6));
+    REQUIRE(f.run_until([&] { return f.output->status().sent == 7 && f.output->drained(); }));
+    CHECK(f.output->status().storage_error.empty());
+  }
+
+  SECTION("a down endpoint: they stay pending in memory until the disk has room") {
+    f.endpoint.otherwise = outcome(SendOutcome::Kind::kRetry, 503);
+    std::vector<Record> records;
+    for (int i = 1; i <= 5; ++i) {
+      records.push_back(event(i));
+      f.output->enqueue(records.back());
+    }
+    REQUIRE(f.run_until(
+        [&] { return f.output->status().memory_records == 5 && f.output->status().failed >= 1; }));
+    OutputStatus s = f.output->status();
+    CHECK(s.spool_records == 0);
+    CHECK(s.dropped == 0);
+    CHECK(s.storage_error == "spool " + f.spool_dir() + ": No space left on device");
+    CHECK(f.output->pending() == 5);
+    CHECK_FALSE(f.output->drained());
+    int durable_before = f.durable_calls;
+    *disk.full = false;
+    // The hold timer offers them to the spool again.
+    REQUIRE(f.run_until([&] {
+      return f.output->status().spool_records == 5 && f.output->status().memory_records == 0;
+    }));
+    s = f.output->status();
+    CHECK(s.memory_records == 0);
+    CHECK(s.storage_error.empty());
+    CHECK(f.output->pending() == 0);
+    CHECK(f.durable_calls > durable_before);
+    f.endpoint.otherwise = outcome(SendOutcome::Kind::kAck, 200);
+    REQUIRE(f.run_until([&] { return f.output->status().sent == 6 && f.output->drained(); }));
+    std::vector<std::string> first_seen;
+    for (const std::string& id : f.endpoint.all_ids()) {
+      if (std::find(first_seen.begin(), first_seen.end(), id) == first_seen.end()) {
+        first_seen.push_back(id);
+      }
+    }
+    REQUIRE(first_seen.size() == 6);
+    CHECK(std::vector<std::string>(first_seen.begin() + 1, first_seen.end()) ==
+          ids_of(records, 0, 5));
+  }
+  CHECK(f.fatal.empty());
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("held records go after the spooled ones, in order", "[output]") {
+  OutputConfig c = base_config();
+  c.batch_max = 2;
+  Fixture f(c);
+  FullDisk disk;
+  f.output->set_spool_write_fn(disk.write_fn());
+  REQUIRE(f.output->open().ok());
+  f.endpoint.otherwise = outcome(SendOutcome::Kind::kRetry, 503);
+  std::vector<Record> records;
+  for (int i = 0; i < 4; ++i) {
+    records.push_back(event(i));
+    f.output->enqueue(records.back());
+  }
+  REQUIRE(f.run_until([&] { return f.output->status().spool_records == 4; }));
+  *disk.full = true;
+  for (int i = 4; i < 8; ++i) {
+    records.push_back(event(i));
+    f.output->enqueue(records.back());
+  }
+  REQUIRE(f.run_until([&] { return f.output->status().memory_records == 4; }));
+  f.endpoint.otherwise = outcome(SendOutcome::Kind::kAck, 200);
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 8; }));
+  // In the order each id was first sent: the spooled ones, then the held ones.
+  std::vector<std::string> first_sent;
+  for (const std::string& id : f.endpoint.all_ids()) {
+    if (std::find(first_sent.begin(), first_sent.end(), id) == first_sent.end()) {
+      first_sent.push_back(id);
+    }
+  }
+  CHECK(first_sent == ids_of(records, 0, 8));
+  CHECK(f.output->status().dropped == 0);
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("records held in memory are bounded, and spool_full decides beyond the bound",
+          "[output]") {
+  OutputConfig c = base_config();
+  c.spool_max = 8192;  // memory for held records: 8 KiB too
+  c.drop_newest = GENERATE(false, true);
+  Fixture f(c);
+  FullDisk disk;
+  *disk.full = true;
+  f.output->set_spool_write_fn(disk.write_fn());
+  REQUIRE(f.output->open().ok());
+  f.endpoint.otherwise = outcome(SendOutcome::Kind::kRetry, 503);
+  std::vector<Record> records;
+  for (int i = 0; i < 8; ++i) {
+    records.push_back(event(i, 2500));  // about 2.6 KiB each: three fit
+    f.output->enqueue(records.back());
+    REQUIRE(f.run_until([&] { return f.output->pending() == f.output->status().memory_records; }));
+  }
+  OutputStatus s = f.output->status();
+  CHECK(s.memory_records == 3);
+  CHECK(s.dropped == 5);
+  CHECK(f.output->pending() == 3);
+  *disk.full = false;
+  f.endpoint.otherwise = outcome(SendOutcome::Kind::kAck, 200);
+  REQUIRE(f.run_until([&] { return f.output->drained() && f.output->status().sent >= 3; }));
+  std::vector<std::string> sent = f.endpoint.all_ids();
+  std::set<std::string> got(sent.begin(), sent.end());
+  // drop_oldest kept the newest three, drop_newest the oldest three.
+  std::vector<std::string> kept = c.drop_newest ? ids_of(records, 0, 3) : ids_of(records, 5, 3);
+  for (const std::string& id : kept) {
+    CHECK(got.count(id) == 1);
+  }
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("an output on a really full disk holds records and spools them once it has room",
+          "[output][tmpfs]") {
+  test::TempDir tmp;
+  std::string state = tmp.file("fs");
+  fs::create_directories(state);
+  if (mount("tmpfs", state.c_str(), "tmpfs", 0, "size=512k,mode=0755") != 0) {
+    WARN("cannot mount a tmpfs (needs root): " << strerror(errno));
+    return;
+  }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{state};
+  test::TestLoop loop;
+  Endpoint endpoint;
+  endpoint.otherwise = outcome(SendOutcome::Kind::kRetry, 503);
+  std::string fatal;
+  {
+    OutputConfig c = base_config();  // 1 MiB spool: 128 KiB segments and reserve
+    Output out(loop.get(), c, state, std::make_unique<ScriptedSink>(loop.get(), &endpoint),
+               [&](const std::string& e) { fatal = e; });
+    REQUIRE(out.open().ok());
+    out.enqueue(event(0));
+    REQUIRE(loop.run_until([&] { return out.status().spool_records == 1; }));
+    // Another program fills the disk.
+    std::string filler = state + "/filler";
+    int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    std::string chunk(4096, '\0');
+    while (::write(fd, chunk.data(), chunk.size()) > 0) {
+    }
+    ::close(fd);
+    // The reserve takes records for a while; then they are held in memory.
+    int n = 1;
+    REQUIRE(loop.run_until([&] {
+      if (out.status().memory_records == 0) {
+        for (int k = 0; k < 10; ++k) {
+          out.enqueue(event(n++, 400));
+        }
+      }
+      return out.status().memory_records > 0;
+    }));
+    OutputStatus s = out.status();
+    CHECK(s.spool_records > 1);  // the reserve was used
+    CHECK(s.dropped == 0);
+    CHECK(s.storage_error == "spool " + state + "/spool/main: No space left on device");
+    uint64_t total = s.spool_records + s.memory_records;
+    unlink(filler.c_str());
+    REQUIRE(loop.run_until([&] { return out.status().memory_records == 0; }));
+    s = out.status();
+    CHECK(s.spool_records == total);
+    CHECK(s.storage_error.empty());
+    CHECK(out.pending() == 0);
+    endpoint.otherwise = outcome(SendOutcome::Kind::kAck, 200);
+    REQUIRE(loop.run_until([&] { return out.drained() && out.status().sent == total; }));
+    CHECK(out.status().dropped == 0);
+    CHECK(fatal.empty());
   }
   CHECK(loop.close() == 0);
 }

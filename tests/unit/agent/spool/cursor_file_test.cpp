@@ -6,6 +6,7 @@
 
 #include "agent/util/fs.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tmpfs.h"
 
 namespace vigil {
 namespace {
@@ -102,4 +103,37 @@ TEST_CASE("a failed cursor sync is reported", "[spool]") {
   CHECK(st.error().find("fsync") != std::string::npos);
 }
 
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST_CASE("a cursor file that cannot be made on a full disk lives in memory until it can",
+          "[spool][tmpfs]") {
+  test::TempDir tmp;
+  std::string mnt = tmp.file("fs");
+  REQUIRE(make_dirs(mnt).ok());
+  test::Tmpfs disk(mnt, "256k");
+  if (!disk.mounted()) {
+    WARN("not root: no tmpfs, the full-disk case is not tested here");
+    return;
+  }
+  disk.fill();
+  CursorFile c;
+  bool corrupt = true;
+  auto pos = c.open(mnt + "/cursor", {}, &corrupt);
+  REQUIRE(pos.ok());  // the agent starts on a full disk
+  CHECK(pos.value() == SpoolPosition{0, 0});
+  CHECK_FALSE(std::filesystem::exists(mnt + "/cursor"));
+  CHECK(c.store(SpoolPosition{1, 100}).ok());  // kept in memory
+  disk.free_filler();
+  CHECK(c.store(SpoolPosition{1, 200}).ok());  // made now
+  REQUIRE(std::filesystem::exists(mnt + "/cursor"));
+  CursorFile again;
+  auto read = again.open(mnt + "/cursor", {}, &corrupt);
+  REQUIRE(read.ok());
+  CHECK(read.value() == SpoolPosition{1, 200});
+}
+
+}  // namespace
 }  // namespace vigil

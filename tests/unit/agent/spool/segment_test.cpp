@@ -36,7 +36,7 @@ TEST_CASE("a frame decodes to the id and payload it was encoded from", "[spool]"
   std::string path = tmp.write("s.seg", bytes);
   SegmentReader r;
   REQUIRE(r.open(path).ok());
-  REQUIRE(is_segment_header(r.fetch(0, kSegmentHeaderSize).value()));
+  REQUIRE(is_segment_header(r.fetch(0, kSegmentHeaderSize, bytes.size()).value()));
   Frame f;
   uint64_t off = kSegmentHeaderSize;
   REQUIRE(r.read_frame(off, bytes.size(), &f) == FrameStatus::kOk);
@@ -86,20 +86,87 @@ TEST_CASE("a scan skips a corrupt frame once and reports a bad tail", "[spool]")
   auto scan = scan_segment(r, kSegmentHeaderSize, bytes.size(), skips);
   REQUIRE(scan.ok());
   CHECK(scan.value().records == 2);
-  CHECK(scan.value().corrupt == 1);
+  CHECK(scan.value().frame_bytes == frame_size(1, 3) + frame_size(1, 5));
+  REQUIRE(scan.value().regions.size() == 1);
+  CHECK(scan.value().regions[0].start == second);
+  CHECK(scan.value().regions[0].end == second + frame_size(1, 3));
+  CHECK(scan.value().regions[0].magics == 0);  // only the damaged frame's own, at its start
   REQUIRE(skips.size() == 1);
   CHECK(skips.begin()->first == second);
   CHECK(skips.begin()->second == second + frame_size(1, 3));
   REQUIRE(scan.value().bad_tail.has_value());
-  CHECK(*scan.value().bad_tail == bytes.size() - 3);
+  CHECK(scan.value().bad_tail->start == bytes.size() - 3);
+  CHECK(scan.value().bad_tail->end == bytes.size());
 
   SECTION("a second scan steps over the known region without counting it again") {
     auto again = scan_segment(r, kSegmentHeaderSize, bytes.size() - 3, skips);
     REQUIRE(again.ok());
     CHECK(again.value().records == 2);
-    CHECK(again.value().corrupt == 0);
+    CHECK(again.value().regions.empty());
     CHECK_FALSE(again.value().bad_tail.has_value());
   }
+}
+
+TEST_CASE("a corrupt region reports the frame magics left in it", "[spool]") {
+  test::TempDir tmp;
+  std::vector<std::pair<std::string, std::string>> frames;
+  for (int i = 0; i < 6; ++i) {
+    frames.emplace_back("id" + std::to_string(i), std::string(30, 'a' + i));
+  }
+  std::string bytes = segment_with(frames);
+  uint64_t size = frame_size(3, 30);
+  uint64_t second = kSegmentHeaderSize + size;
+  // Frames 1, 2 and 3 each lose a payload byte: one region of three frames, and the
+  // magics of the last two are still in it.
+  for (uint64_t k = 0; k < 3; ++k) {
+    bytes[second + k * size + 20] ^= 0x01;
+  }
+  SegmentReader r;
+  REQUIRE(r.open(tmp.write("s.seg", bytes)).ok());
+  std::map<uint64_t, uint64_t> skips;
+  auto scan = scan_segment(r, kSegmentHeaderSize, bytes.size(), skips);
+  REQUIRE(scan.ok());
+  CHECK(scan.value().records == 3);
+  REQUIRE(scan.value().regions.size() == 1);
+  CHECK(scan.value().regions[0].start == second);
+  CHECK(scan.value().regions[0].end == second + 3 * size);
+  CHECK(scan.value().regions[0].magics == 2);
+  auto all = r.count_magics(0, bytes.size());
+  REQUIRE(all.ok());
+  CHECK(all.value() == 6);
+}
+
+TEST_CASE("magics are counted once across read windows", "[spool]") {
+  test::TempDir tmp;
+  // A magic right across the 256 KiB window edge, and one inside the first window.
+  std::string bytes(10, 'z');
+  bytes.append(reinterpret_cast<const char*>(kFrameMagic), sizeof kFrameMagic);
+  bytes += std::string((256u << 10) - 2 - bytes.size(), 'z');
+  bytes.append(reinterpret_cast<const char*>(kFrameMagic), sizeof kFrameMagic);
+  bytes += std::string(100, 'z');
+  SegmentReader r;
+  REQUIRE(r.open(tmp.write("s.seg", bytes)).ok());
+  auto n = r.count_magics(0, bytes.size());
+  REQUIRE(n.ok());
+  CHECK(n.value() == 2);
+}
+
+TEST_CASE("a read never caches bytes past the limit it is given", "[spool]") {
+  test::TempDir tmp;
+  std::string bytes = segment_with({{"a", "one"}});
+  std::string path = tmp.write("s.seg", bytes);
+  SegmentReader r;
+  REQUIRE(r.open(path).ok());
+  CHECK_FALSE(r.fetch(0, kSegmentHeaderSize + 1, kSegmentHeaderSize).ok());
+  REQUIRE(r.fetch(0, 4, kSegmentHeaderSize).ok());
+  // The bytes after the limit change (an append cut and written again): a later read
+  // with a larger limit sees the new ones, not a stale window.
+  std::string changed = bytes;
+  changed[kSegmentHeaderSize] = 'X';
+  tmp.write("s.seg", changed);
+  auto later = r.fetch(kSegmentHeaderSize, 1, changed.size());
+  REQUIRE(later.ok());
+  CHECK(later.value() == "X");
 }
 
 TEST_CASE("resync finds a frame whose magic straddles two read windows", "[spool]") {
