@@ -42,37 +42,14 @@ Agent::~Agent() {
   }
   checks_.reset();
   outputs_.reset();
-  if (lock_fd_ >= 0) {
-    close(lock_fd_);
-  }
-}
-
-Status Agent::lock_state_dir() {
-  if (Status s = make_dirs(config_.agent.state_dir, 0750); !s.ok()) {
-    return s;
-  }
-  std::string lock = config_.agent.state_dir + "/lock";
-  lock_fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (lock_fd_ < 0) {
-    return make_error("cannot open " + lock + ": " + strerror(errno));
-  }
-  // A POSIX record lock, not flock(): a child forked for an exec check shares
-  // flock()'s lock until it execs, so after a kill -9 the next start could find
-  // the state_dir still locked. fcntl() locks belong to this process alone.
-  struct flock whole {};
-  whole.l_type = F_WRLCK;
-  whole.l_whence = SEEK_SET;
-  if (fcntl(lock_fd_, F_SETLK, &whole) != 0) {
-    return make_error("another vigil is running with state_dir " + config_.agent.state_dir + " (" +
-                      lock + " is locked)");
-  }
-  return {};
 }
 
 Status Agent::start() {
-  if (Status s = lock_state_dir(); !s.ok()) {
-    return s;
+  auto lock = StateDirLock::acquire(config_.agent.state_dir);
+  if (!lock.ok()) {
+    return lock.error_info();
   }
+  lock_.emplace(std::move(lock).value());
   store_ = std::make_shared<StateStore>(config_.agent.state_dir);
   committer_ = std::make_unique<Committer>(
       loop_, store_, [this] { return state_to_save(); },

@@ -18,6 +18,7 @@
 #include "agent/outputs/output_set.h"
 #include "agent/records/event_record.h"
 #include "agent/rules/evaluator.h"
+#include "agent/state/state_dir_lock.h"
 #include "agent/state/state_file.h"
 #include "agent/state/state_store.h"
 #include "agent/status/snapshot.h"
@@ -52,7 +53,6 @@ class Agent {
   std::string summary() const;
 
  private:
-  Status lock_state_dir();
   void load_saved_state();
   AgentInfo agent_info() const;
   void handle_evaluation(CheckSlot& slot, const Evaluation& eval, double occurrences);
@@ -73,7 +73,7 @@ class Agent {
   RealClock clock_;
   std::string instance_;
   MonotonicTime started_;
-  int lock_fd_ = -1;
+  std::optional<StateDirLock> lock_;
   std::unique_ptr<ServiceSet> services_;
   std::unique_ptr<StatusServer> status_;
   IncidentManager incidents_;
