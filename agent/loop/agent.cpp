@@ -1,11 +1,6 @@
 #include "agent/loop/agent.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstring>
 #include <functional>
 
 #include "agent/loop/pool.h"
@@ -44,7 +39,27 @@ Agent::~Agent() {
   outputs_.reset();
 }
 
+// Start-up reads like the loop it prepares: one phase a call.
 Status Agent::start() {
+  if (Status s = open_state(); !s.ok()) {
+    return s;
+  }
+  services_ = std::make_unique<ServiceSet>(loop_);
+  if (Status s = open_outputs(); !s.ok()) {
+    return s;
+  }
+  start_checks();
+  if (Status s = open_status(); !s.ok()) {
+    return s;
+  }
+  start_timers();
+  log_info("started: " + std::to_string(checks_->slots().size()) + " check(s), " +
+           std::to_string(outputs_->size()) + " output(s), state in " + config_.agent.state_dir);
+  return {};
+}
+
+// The state_dir's lock, then the state store and what commits to it.
+Status Agent::open_state() {
   auto lock = StateDirLock::acquire(config_.agent.state_dir);
   if (!lock.ok()) {
     return lock.error_info();
@@ -54,7 +69,10 @@ Status Agent::start() {
   committer_ = std::make_unique<Committer>(
       loop_, store_, [this] { return state_to_save(); },
       [this](const Record& r) { outputs_->route(r); }, [this](const std::string& m) { fatal(m); });
-  services_ = std::make_unique<ServiceSet>(loop_);
+  return {};
+}
+
+Status Agent::open_outputs() {
   OutputSet::Callbacks callbacks;
   callbacks.all_durable = [this] { on_durable(); };
   callbacks.acked = [this] {
@@ -65,9 +83,12 @@ Status Agent::start() {
   callbacks.open_incidents = [this] { return incidents_.open_incidents_json(); };
   callbacks.fatal = [this](const std::string& m) { fatal(m); };
   outputs_ = std::make_unique<OutputSet>(loop_, config_.agent.state_dir, std::move(callbacks));
-  if (Status s = outputs_->open(config_.outputs, agent_info()); !s.ok()) {
-    return s;
-  }
+  return outputs_->open(config_.outputs, agent_info());
+}
+
+// Loads the saved state (check states, incidents, unspooled records), starts the
+// checks, and resolves the incidents of checks removed while the agent was down.
+void Agent::start_checks() {
   CheckSet::Host host{config_.agent.procfs, config_.agent.sysfs, config_.agent.state_dir,
                       services_->services()};
   checks_ = std::make_unique<CheckSet>(
@@ -78,7 +99,6 @@ Status Agent::start() {
       });
   load_saved_state();
   checks_->start(config_.checks);
-  // Resolve incidents of checks that were removed while the agent was down.
   std::vector<Record> removed;
   for (const std::string& name : incidents_.known_checks()) {
     if (name != "vigil" && !checks_->has(name)) {
@@ -90,54 +110,27 @@ Status Agent::start() {
   if (!removed.empty()) {
     emit(std::move(removed));
   }
-  if (config_.agent.status_listen != "off" && !config_.agent.status_listen.empty()) {
-    status_ = std::make_unique<StatusServer>(loop_, [this] { return snapshot(); });
-    if (Status s = status_->listen(config_.agent.status_listen, config_.agent.state_dir); !s.ok()) {
-      return s;
-    }
+}
+
+Status Agent::open_status() {
+  if (config_.agent.status_listen == "off" || config_.agent.status_listen.empty()) {
+    return {};
   }
+  status_ = std::make_unique<StatusServer>(loop_, [this] { return snapshot(); });
+  return status_->listen(config_.agent.status_listen, config_.agent.state_dir);
+}
+
+void Agent::start_timers() {
   self_timer_.start(config_.agent.interval, config_.agent.interval);
   if (config_.agent.heartbeat.count() > 0) {
     heartbeat_timer_.start(Duration(0), config_.agent.heartbeat);
   }
   schedule_incident_tick();
   committer_->start();
-  log_info("started: " + std::to_string(checks_->slots().size()) + " check(s), " +
-           std::to_string(outputs_->size()) + " output(s), state in " + config_.agent.state_dir);
-  return {};
 }
 
 AgentInfo Agent::agent_info() const {
   return AgentInfo{config_.agent.hostname, VIGIL_VERSION, instance_};
-}
-
-void Agent::load_saved_state() {
-  StateStore::Loaded loaded = store_->load();
-  state_corrupt_ += loaded.corrupt;
-  for (const std::string& e : loaded.errors) {
-    log_error(e);
-  }
-  if (!loaded.state) {
-    return;
-  }
-  AgentState& s = *loaded.state;
-  const std::string& path = store_->base();
-  SystemTime now = clock_.wall();
-  Duration downtime = std::max(Duration(0), std::chrono::duration_cast<Duration>(now - s.saved_at));
-  if (!s.incidents.empty()) {
-    if (Status st = incidents_.load(s.incidents, downtime); !st.ok()) {
-      ++state_corrupt_;
-      log_error("incident state in " + path + " is unusable: " + st.error() +
-                "; starting without it");
-    }
-  }
-  committer_->restore(std::move(s.pending));  // spooled again; a receiver deduplicates by id
-  if (auto it = s.checks.find("vigil"); it != s.checks.end()) {
-    self_.state = it->second.state;
-    self_.since = it->second.since;
-    s.checks.erase(it);
-  }
-  checks_->restore(std::move(s.checks));
 }
 
 void Agent::handle_evaluation(CheckSlot& slot, const Evaluation& eval, double occurrences) {
@@ -167,51 +160,6 @@ void Agent::schedule_incident_tick() {
   incident_timer_.start(wait + Duration(1));
 }
 
-LossCounters Agent::loss() const {
-  LossCounters l = outputs_->loss();
-  l.corrupt_frames += state_corrupt_;
-  l.log_bytes_skipped = checks_->lost("log_bytes_skipped");
-  return l;
-}
-
-void Agent::evaluate_self() {
-  if (stopping_) {
-    return;
-  }
-  std::vector<LossPlace> places;
-  for (const OutputStatus& st : outputs_->statuses()) {
-    const std::pair<const char*, uint64_t> counts[] = {{"dropped", st.dropped},
-                                                       {"corrupt_frames", st.corrupt_frames},
-                                                       {"dead_lettered", st.dead_lettered}};
-    for (const auto& [counter, n] : counts) {
-      if (n > 0) {
-        places.push_back(LossPlace{counter, "output " + st.name});
-      }
-    }
-  }
-  if (state_corrupt_ > 0) {
-    places.push_back(LossPlace{"corrupt_frames", "the state file"});
-  }
-  for (LossPlace& p : checks_->loss_places()) {
-    places.push_back(std::move(p));
-  }
-  std::vector<StorageProblem> storage;
-  for (const OutputStatus& st : outputs_->statuses()) {
-    if (!st.storage_error.empty()) {
-      storage.push_back(
-          StorageProblem{"the spool of output " + st.name, st.storage_error, st.memory_records});
-    }
-  }
-  if (!committer_->error().empty()) {
-    storage.push_back(StorageProblem{"state_dir " + config_.agent.state_dir, committer_->error(),
-                                     committer_->unspooled()});
-  }
-  Evaluation eval = self_check_.evaluate(loop_now(loop_), loss(), places, storage);
-  self_.metrics = self_check_.metrics();
-  self_.last_run = clock_.wall();
-  handle_evaluation(self_, eval, 0);
-}
-
 void Agent::emit(std::vector<Record> records) { committer_->emit(std::move(records)); }
 
 void Agent::on_durable() {
@@ -219,33 +167,6 @@ void Agent::on_durable() {
   if (stopping_) {
     check_drained();
   }
-}
-
-AgentState Agent::state_to_save() const {
-  AgentState s;
-  s.saved_at = clock_.wall();
-  checks_->save_into(s.checks, s.saved_at);
-  if (self_.state) {
-    s.checks["vigil"] = SavedCheck{"vigil", *self_.state, self_.since.value_or(s.saved_at)};
-  }
-  s.incidents = incidents_.save();
-  return s;
-}
-
-void Agent::emit_heartbeat() {
-  if (stopping_) {
-    return;
-  }
-  HeartbeatFields f;
-  f.host = config_.agent.hostname;
-  f.tags = config_.agent.tags;
-  f.uptime_seconds = to_seconds(std::chrono::duration_cast<Duration>(loop_now(loop_) - started_));
-  f.spool_records = outputs_->spooled();
-  f.loss = loss();
-  SystemTime now = clock_.wall();
-  // Saved with the state like any record: once one output has it durable (a
-  // file: output may write it at once), a kill -9 must not lose it for another.
-  emit({make_heartbeat_record(f, uuid_v7(now), now)});
 }
 
 void Agent::on_incident_tick() {
@@ -308,83 +229,26 @@ void Agent::fatal(const std::string& message) {
   uv_stop(loop_);
 }
 
-StatusSnapshot Agent::snapshot() const {
-  StatusSnapshot s;
-  s.host = config_.agent.hostname;
-  s.version = VIGIL_VERSION;
-  s.instance = instance_;
-  s.uptime_seconds = to_seconds(std::chrono::duration_cast<Duration>(loop_now(loop_) - started_));
-  auto add = [&](const CheckSlot& c) {
-    CheckStatus cs;
-    cs.name = c.config.name;
-    cs.plugin = c.config.plugin;
-    cs.state = c.state;
-    cs.since = c.since;
-    cs.metrics = c.metrics;
-    if (c.config.plugin_def != nullptr) {
-      cs.metric_names.assign(c.config.plugin_def->metrics.begin(),
-                             c.config.plugin_def->metrics.end());
-    }
-    cs.error = c.error;
-    cs.last_run = c.last_run;
-    cs.log_bytes_skipped = c.lost("log_bytes_skipped");
-    s.checks.push_back(std::move(cs));
-  };
-  for (const auto& c : checks_->slots()) {
-    add(*c);
-  }
-  add(self_);
-  s.checks.back().metric_names.assign(std::begin(SelfCheck::kMetrics),
-                                      std::end(SelfCheck::kMetrics));
-  s.incidents = incidents_.open_incidents_json();
-  s.problems = incidents_.open_problems_json();
-  s.outputs = outputs_->statuses();
-  s.loss = loss();
-  return s;
-}
-
-std::string Agent::summary() const {
-  size_t bad = 0;
-  for (const auto& c : checks_->slots()) {
-    if (c->state && *c->state != CheckState::kOk) {
-      ++bad;
-    }
-  }
-  uint64_t spooled = outputs_->spooled();
-  return std::to_string(checks_->slots().size()) + " checks, " + std::to_string(bad) + " not ok, " +
-         std::to_string(incidents_.open_incident_count()) + " incidents open, " +
-         std::to_string(spooled) + " records spooled";
-}
-
+// SIGHUP with a valid configuration: checks and outputs that remain keep their
+// state, spools and offsets; the rest start or stop.
 void Agent::apply_config(Config config) {
   if (stopping_) {
     return;
   }
-  if (config.agent.state_dir != config_.agent.state_dir ||
-      config.agent.status_listen != config_.agent.status_listen ||
-      config.agent.procfs != config_.agent.procfs || config.agent.sysfs != config_.agent.sysfs) {
-    log_warning("reload: state_dir, status_listen, procfs and sysfs apply at the next start");
-    config.agent.state_dir = config_.agent.state_dir;
-    config.agent.status_listen = config_.agent.status_listen;
-    config.agent.procfs = config_.agent.procfs;
-    config.agent.sysfs = config_.agent.sysfs;
-  }
-  std::vector<Record> records;
-  // Checks: keep those with the same name and plugin (their state, incidents and
-  // log offsets), restart the changed ones, start the new, resolve the removed.
-  for (const std::string& name : checks_->apply(config.checks)) {
-    for (Record& r : incidents_.remove_check(name)) {
-      records.push_back(std::move(r));
-    }
-  }
-  // Outputs: same name keeps its spool; a changed one is reconfigured in place.
-  AgentInfo info{config.agent.hostname, VIGIL_VERSION, instance_};
-  outputs_->apply(config.outputs, info);
-  self_.config.tags = config.agent.tags;
-  self_.config.incidents = config.incidents;
+  keep_start_only_keys(config);
   bool heartbeat_changed = config.agent.heartbeat != config_.agent.heartbeat;
   bool interval_changed = config.agent.interval != config_.agent.interval;
   config_ = std::move(config);
+  std::vector<Record> records;
+  for (const std::string& removed : checks_->apply(config_.checks)) {
+    for (Record& r : incidents_.remove_check(removed)) {
+      records.push_back(std::move(r));
+    }
+  }
+  outputs_->apply(config_.outputs, agent_info());
+  events_.set_host(config_.agent.hostname);
+  self_.config.tags = config_.agent.tags;
+  self_.config.incidents = config_.incidents;
   if (heartbeat_changed) {
     heartbeat_timer_.stop();
     if (config_.agent.heartbeat.count() > 0) {
@@ -398,6 +262,20 @@ void Agent::apply_config(Config config) {
   schedule_incident_tick();
   log_info("reload: " + std::to_string(checks_->slots().size()) + " check(s), " +
            std::to_string(outputs_->size()) + " output(s)");
+}
+
+// Where the agent keeps its files and what it listens on cannot move under it.
+void Agent::keep_start_only_keys(Config& config) const {
+  AgentConfig& next = config.agent;
+  const AgentConfig& now = config_.agent;
+  if (next.state_dir != now.state_dir || next.status_listen != now.status_listen ||
+      next.procfs != now.procfs || next.sysfs != now.sysfs) {
+    log_warning("reload: state_dir, status_listen, procfs and sysfs apply at the next start");
+    next.state_dir = now.state_dir;
+    next.status_listen = now.status_listen;
+    next.procfs = now.procfs;
+    next.sysfs = now.sysfs;
+  }
 }
 
 }  // namespace vigil

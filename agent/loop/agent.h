@@ -54,6 +54,12 @@ class Agent {
 
  private:
   void load_saved_state();
+  Status open_state();
+  Status open_outputs();
+  void start_checks();
+  Status open_status();
+  void start_timers();
+  void keep_start_only_keys(Config& config) const;
   AgentInfo agent_info() const;
   void handle_evaluation(CheckSlot& slot, const Evaluation& eval, double occurrences);
   void evaluate_self();
