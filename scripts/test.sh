@@ -22,9 +22,8 @@ echo "== ThreadSanitizer build: the tests of what runs on two threads"
 # The spool is appended on the thread pool while the loop reads it; line sinks
 # write on their own thread; state and offsets are saved on the pool.
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVIGIL_TSAN=ON >/dev/null
-cmake --build build-tsan -j"$jobs" --target unit_tests
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/unit_tests \
-  "[spool],[output],[output_set],[line_sink],[committer],[services]"
+cmake --build build-tsan -j"$jobs" --target tsan_tests
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/tsan_tests --order rand
 
 echo "== style"
 scripts/check_style.sh

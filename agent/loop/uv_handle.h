@@ -73,7 +73,10 @@ class Timer {
   UvHandle<uv_timer_t> handle_;
 };
 
-// The loop's monotonic clock (ms resolution, cached per turn) as MonotonicTime.
+// The monotonic clock now, as MonotonicTime. Not libuv's cached uv_now(): that is
+// taken once per loop turn, at millisecond resolution, and a long callback would
+// make every deadline computed after it early. The loop argument documents that
+// the caller runs on the loop thread.
 inline MonotonicTime loop_now(uv_loop_t* loop) {
   (void)loop;
   return std::chrono::steady_clock::now();

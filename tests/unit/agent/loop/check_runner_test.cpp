@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/agent/services/uv_test_loop.h"
+#include "tests/support/test_loop.h"
 
 namespace vigil {
 namespace {

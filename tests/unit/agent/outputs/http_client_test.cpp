@@ -16,6 +16,7 @@
 #include "agent/util/gzip.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_loop.h"
 
 namespace vigil {
 namespace {
@@ -25,49 +26,16 @@ using test::Receiver;
 using test::ReceiverOptions;
 using test::TempDir;
 
-constexpr Duration kLimit{20000};
 
-// A loop for one test, run until a condition holds; it must close cleanly.
-class TestLoop {
- public:
-  TestLoop() { uv_loop_init(&loop_); }
-  uv_loop_t* get() { return &loop_; }
+using test::TestLoop;
 
-  // Runs the loop until pred() holds or `limit` passes (a guard timer wakes it).
-  bool run_until(const std::function<bool()>& pred, Duration limit = kLimit) {
-    struct Guard {
-      uv_timer_t timer;
-      bool expired = false;
-      bool closed = false;
-    } guard;
-    uv_timer_init(&loop_, &guard.timer);
-    guard.timer.data = &guard;
-    uv_timer_start(
-        &guard.timer, [](uv_timer_t* t) { static_cast<Guard*>(t->data)->expired = true; },
-        static_cast<uint64_t>(limit.count()), 0);
-    while (!pred() && !guard.expired) {
-      uv_run(&loop_, UV_RUN_ONCE);
-    }
-    uv_close(reinterpret_cast<uv_handle_t*>(&guard.timer),
-             [](uv_handle_t* h) { static_cast<Guard*>(h->data)->closed = true; });
-    while (!guard.closed) {
-      uv_run(&loop_, UV_RUN_NOWAIT);
-    }
-    return pred();
+// Closes the client, lets the close callbacks run, then closes the loop.
+int close_all(TestLoop& loop, HttpClient* client) {
+  if (client != nullptr) {
+    client->close();
   }
-
-  // Closes the client, lets the close callbacks run, then closes the loop.
-  int close(HttpClient* client) {
-    if (client != nullptr) {
-      client->close();
-    }
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    return uv_loop_close(&loop_);
-  }
-
- private:
-  uv_loop_t loop_;
-};
+  return loop.close();
+}
 
 std::optional<HttpResponse> post_and_wait(TestLoop& loop, HttpClient& client, HttpRequest req) {
   std::optional<HttpResponse> got;
@@ -193,7 +161,7 @@ TEST_CASE("A plain HTTP POST delivers its body and headers and reports 200", "[h
   CHECK_FALSE(seen[0]["headers"].contains("Expect"));
   CHECK(seen[0]["body"] == json::parse(R"({"records":[{"id":"x1"}]})"));
   CHECK(client.in_flight() == 0);
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("HTTPS with the test CA succeeds", "[http]") {
@@ -212,7 +180,7 @@ TEST_CASE("HTTPS with the test CA succeeds", "[http]") {
   auto seen = logged(receiver);
   REQUIRE(seen.size() == 1);
   CHECK(seen[0]["body"] == json::parse(R"({"a":1})"));
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("HTTPS signed by an unknown CA fails with curl's message and status 0", "[http]") {
@@ -229,7 +197,7 @@ TEST_CASE("HTTPS signed by an unknown CA fails with curl's message and status 0"
   CHECK(r->status == 0);
   CHECK_THAT(r->error, Catch::Contains("certificate", Catch::CaseSensitive::No));
   CHECK(receiver.requests().empty());
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("HTTPS to a certificate for another host name fails", "[http]") {
@@ -246,7 +214,7 @@ TEST_CASE("HTTPS to a certificate for another host name fails", "[http]") {
   CHECK(r->status == 0);
   CHECK_THAT(r->error, Catch::Contains("localhost"));
   CHECK(receiver.requests().empty());
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("tls_verify false accepts an unknown CA and a wrong host name", "[http]") {
@@ -264,7 +232,7 @@ TEST_CASE("tls_verify false accepts an unknown CA and a wrong host name", "[http
   INFO(r->error);
   CHECK(r->status == 200);
   CHECK(receiver.requests().size() == 1);
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("A client certificate is presented to a server that requires one", "[http]") {
@@ -294,7 +262,7 @@ TEST_CASE("A client certificate is presented to a server that requires one", "[h
     CHECK_FALSE(r->error.empty());
     CHECK(receiver.requests().empty());
   }
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("Error statuses are reported with the reply body", "[http]") {
@@ -312,7 +280,7 @@ TEST_CASE("Error statuses are reported with the reply body", "[http]") {
   CHECK(r->error.empty());
   CHECK(r->body == "no way");
   CHECK(logged(receiver).at(0)["status"] == status);
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("Retry-After in seconds is parsed into milliseconds", "[http]") {
@@ -327,7 +295,7 @@ TEST_CASE("Retry-After in seconds is parsed into milliseconds", "[http]") {
   CHECK(r->status == 429);
   REQUIRE(r->retry_after);
   CHECK(r->retry_after->count() == 2000);
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("Retry-After as an HTTP date is parsed relative to now", "[http]") {
@@ -346,7 +314,7 @@ TEST_CASE("Retry-After as an HTTP date is parsed relative to now", "[http]") {
   INFO(date);
   CHECK(r->retry_after->count() > 50000);
   CHECK(r->retry_after->count() <= 60000);
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("A redirect is not followed and its Location is reported", "[http]") {
@@ -365,7 +333,7 @@ TEST_CASE("A redirect is not followed and its Location is reported", "[http]") {
   auto seen = logged(receiver);
   REQUIRE(seen.size() == 1);
   CHECK(seen[0]["path"] == "/x");
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("A request that outlives its timeout fails with curl's message", "[http]") {
@@ -385,7 +353,7 @@ TEST_CASE("A request that outlives its timeout fails with curl's message", "[htt
   CHECK_THAT(r->error, Catch::Contains("timed out", Catch::CaseSensitive::No));
   CHECK(took >= std::chrono::milliseconds(250));
   CHECK(took < std::chrono::seconds(4));
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("A refused connection is a transport error", "[http]") {
@@ -401,7 +369,7 @@ TEST_CASE("A refused connection is a transport error", "[http]") {
   REQUIRE(r);
   CHECK(r->status == 0);
   CHECK_FALSE(r->error.empty());
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("Only the first 4 KiB of a reply body are kept", "[http]") {
@@ -421,7 +389,7 @@ TEST_CASE("Only the first 4 KiB of a reply body are kept", "[http]") {
   CHECK(r->status == 400);
   CHECK(r->body.size() == kMaxResponseBodyBytes);
   CHECK(r->body == big.substr(0, kMaxResponseBodyBytes));
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("A gzip-encoded body arrives decoded at the receiver", "[http]") {
@@ -446,7 +414,7 @@ TEST_CASE("A gzip-encoded body arrives decoded at the receiver", "[http]") {
   REQUIRE(seen.size() == 1);
   CHECK(seen[0]["headers"]["Content-Encoding"] == "gzip");
   CHECK(seen[0]["body"] == records);
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("Proxy variables in the environment are ignored without a proxy setting", "[http]") {
@@ -470,7 +438,7 @@ TEST_CASE("Proxy variables in the environment are ignored without a proxy settin
   INFO(r->error);
   CHECK(r->status == 200);
   CHECK(receiver.requests().size() == 1);
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("A configured proxy carries plain HTTP requests", "[http]") {
@@ -490,7 +458,7 @@ TEST_CASE("A configured proxy carries plain HTTP requests", "[http]") {
   REQUIRE(seen.size() == 1);
   // A proxy gets the absolute URL: this request went through it.
   CHECK(seen[0]["path"] == "http://vigil-target.invalid:8080/in");
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("Requests in sequence reuse one connection", "[http]") {
@@ -514,7 +482,7 @@ TEST_CASE("Requests in sequence reuse one connection", "[http]") {
   CHECK(seen[0]["peer_port"] == seen[1]["peer_port"]);
   CHECK(seen[1]["peer_port"] == seen[2]["peer_port"]);
   CHECK(seen[2]["body"]["n"] == 2);
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("Concurrent requests all complete, each exactly once", "[http]") {
@@ -548,7 +516,7 @@ TEST_CASE("Concurrent requests all complete, each exactly once", "[http]") {
     CHECK(statuses[i] == 202);
   }
   CHECK(receiver.requests().size() == kCount);
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("A cancelled request never calls back and others proceed", "[http]") {
@@ -572,7 +540,7 @@ TEST_CASE("A cancelled request never calls back and others proceed", "[http]") {
   REQUIRE(r);
   CHECK(r->status == 200);
   CHECK(cancelled_calls == 0);
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
   CHECK(cancelled_calls == 0);
 }
 
@@ -588,7 +556,7 @@ TEST_CASE("Destroying the client aborts requests in flight without callbacks", "
     REQUIRE(loop.run_until([&] { return receiver.requests().size() == 1; }));
   }
   CHECK(calls == 0);
-  CHECK(loop.close(nullptr) == 0);
+  CHECK(close_all(loop, nullptr) == 0);
   CHECK(calls == 0);
 }
 
@@ -609,7 +577,7 @@ TEST_CASE("A callback may post the next request", "[http]") {
   client.post(json_request(receiver.url("/chain")), on_done);
   REQUIRE(loop.run_until([&] { return statuses.size() == 3; }));
   CHECK(statuses == std::vector<long>{200, 200, 200});
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("A callback may destroy the client while others are in flight", "[http]") {
@@ -633,7 +601,7 @@ TEST_CASE("A callback may destroy the client while others are in flight", "[http
   client->post(json_request(slow.url("/slow")), [&](HttpResponse) { ++slow_calls; });
   REQUIRE(loop.run_until([&] { return fast_calls == 1; }));
   CHECK(client == nullptr);
-  CHECK(loop.close(nullptr) == 0);
+  CHECK(close_all(loop, nullptr) == 0);
   CHECK(fast_calls == 1);
   CHECK(slow_calls == 0);
 }
@@ -651,7 +619,7 @@ TEST_CASE("A post after close fails at once", "[http]") {
   CHECK(calls == 1);
   CHECK(got.status == 0);
   CHECK_FALSE(got.error.empty());
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("Only http and https URLs are allowed", "[http]") {
@@ -665,7 +633,7 @@ TEST_CASE("Only http and https URLs are allowed", "[http]") {
   CHECK(r->status == 0);
   CHECK_FALSE(r->error.empty());
   CHECK(r->body.empty());
-  CHECK(loop.close(&client) == 0);
+  CHECK(close_all(loop, &client) == 0);
 }
 
 TEST_CASE("parse_retry_after reads seconds and HTTP dates", "[http]") {

@@ -7,7 +7,7 @@
 
 #include "agent/util/fs.h"
 #include "tests/support/temp_dir.h"
-#include "tests/unit/agent/services/uv_test_loop.h"
+#include "tests/support/test_loop.h"
 
 namespace vigil {
 namespace {

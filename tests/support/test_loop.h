@@ -18,15 +18,20 @@ class TestLoop {
   uv_loop_t* get() { return &loop_; }
 
   // A ticking timer wakes UV_RUN_ONCE so that the deadline is checked even
-  // when nothing else happens.
+  // when nothing else happens. `between` runs before each turn (a test that
+  // keeps changing a polled folder).
   bool run_until(const std::function<bool()>& done,
-                 std::chrono::milliseconds deadline = std::chrono::seconds(20)) {
+                 std::chrono::milliseconds deadline = std::chrono::seconds(20),
+                 const std::function<void()>& between = {}) {
     auto end = std::chrono::steady_clock::now() + deadline;
     uv_timer_t tick;
     uv_timer_init(&loop_, &tick);
     uv_timer_start(
-        &tick, [](uv_timer_t*) {}, 20, 20);
+        &tick, [](uv_timer_t*) {}, 5, 5);
     while (!done() && std::chrono::steady_clock::now() < end) {
+      if (between) {
+        between();
+      }
       uv_run(&loop_, UV_RUN_ONCE);
     }
     uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
