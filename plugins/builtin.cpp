@@ -1,6 +1,5 @@
-#include <cstdlib>
+#include "agent/plugin/builtin.h"
 
-#include "agent/plugin/registry.h"
 #include "plugins/cpu/cpu.h"
 #include "plugins/disk/disk.h"
 #include "plugins/exec/exec.h"
@@ -8,20 +7,16 @@
 #include "plugins/log/log.h"
 #include "plugins/memory/memory.h"
 #include "plugins/process/process.h"
-#include "plugins/testblock/testblock.h"
 
 namespace vigil {
 
 // Adding a plugin: a folder under plugins/ and one line here.
 std::span<const Plugin* const> builtin_plugins() {
   static const Plugin* const kPlugins[] = {
-      &kCpuPlugin,       &kMemoryPlugin, &kLoadPlugin, &kDiskPlugin,
-      &kProcessPlugin,   &kLogPlugin,    &kExecPlugin,
-      &kTestBlockPlugin,  // test-only: listed only when VIGIL_TEST_PLUGINS is set
+      &kCpuPlugin,     &kMemoryPlugin, &kLoadPlugin, &kDiskPlugin,
+      &kProcessPlugin, &kLogPlugin,    &kExecPlugin,
   };
-  static const bool kTesting = getenv("VIGIL_TEST_PLUGINS") != nullptr;
-  return std::span<const Plugin* const>(kPlugins,
-                                        kTesting ? std::size(kPlugins) : std::size(kPlugins) - 1);
+  return kPlugins;
 }
 
 }  // namespace vigil

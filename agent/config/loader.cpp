@@ -10,10 +10,10 @@
 
 #include "agent/config/expand.h"
 #include "agent/config/ini_reader.h"
+#include "agent/config/plugin_registry.h"
 #include "agent/config/section_keys.h"
 #include "agent/config/sections.h"
 #include "agent/outputs/http_client.h"
-#include "agent/plugin/registry.h"
 #include "agent/util/fs.h"
 #include "agent/util/strings.h"
 
@@ -214,7 +214,7 @@ class Loader {
 
   static std::string plugin_names() {
     std::string out;
-    for (const Plugin* p : builtin_plugins()) {
+    for (const Plugin* p : all_plugins()) {
       out += ", " + std::string(p->name);
     }
     return out;

@@ -4,7 +4,6 @@
 #include <functional>
 
 #include "agent/loop/pool.h"
-#include "agent/plugin/registry.h"
 #include "agent/services/service_set.h"
 #include "agent/state/state_file.h"
 #include "agent/status/status_server.h"

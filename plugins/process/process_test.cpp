@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "agent/plugin/process_table.h"
 #include "agent/services/process_table_proc.h"
@@ -366,7 +367,14 @@ TEST_CASE("process checks see a real process, its death and its restart", "[proc
   MonotonicTime t = std::chrono::steady_clock::now();
 
   int first = sleeper.start_detached();
+  // Right after exec the new image may not have a resident page yet (its name is
+  // set before its first page fault): read until it has, within a deadline.
   Sample s = read_ok(*c, context("/proc", t));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (metric(s, "rss_bytes") == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    s = read_ok(*c, context("/proc", t));
+  }
   CHECK(metric(s, "count") == 1);
   CHECK(metric(s, "rss_bytes") > 0);
   CHECK(metric(s, "threads") == 1);

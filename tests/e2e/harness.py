@@ -18,17 +18,19 @@ import time
 import unittest
 
 VIGIL = None
+VIGIL_TEST = None  # vigil plus the test-only plugins (tests/plugins/), beside VIGIL
 SOURCE = None
 
 
 def parse_args():
     """Takes --vigil and --source off argv, leaves the rest to unittest."""
-    global VIGIL, SOURCE
+    global VIGIL, VIGIL_TEST, SOURCE
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--vigil", required=True)
     p.add_argument("--source", required=True)
     args, rest = p.parse_known_args()
     VIGIL = os.path.abspath(args.vigil)
+    VIGIL_TEST = os.path.join(os.path.dirname(VIGIL), "vigil-test")
     SOURCE = os.path.abspath(args.source)
     sys.argv = [sys.argv[0]] + rest
 
@@ -82,8 +84,9 @@ def run_cli(args, env=None, timeout=60):
 class Agent:
     """A running `vigil run`: stdout (records) and stderr (logs) go to files."""
 
-    def __init__(self, workdir, config_path, env=None, name="agent"):
+    def __init__(self, workdir, config_path, env=None, name="agent", binary=None):
         self.workdir = workdir
+        self.binary = binary
         self.config = config_path
         self.env = dict(os.environ)
         self.env.pop("JOURNAL_STREAM", None)
@@ -100,7 +103,7 @@ class Agent:
         self.err_path = self.workdir.file("%s.%d.stderr" % (self.name, self.runs))
         self._out = open(self.out_path, "w")
         self._err = open(self.err_path, "w")
-        self.proc = subprocess.Popen([VIGIL, "run", "-c", self.config], stdout=self._out,
+        self.proc = subprocess.Popen([self.binary or VIGIL, "run", "-c", self.config], stdout=self._out,
                                      stderr=self._err, env=self.env)
         return self
 

@@ -19,10 +19,10 @@ SwapFree:             0 kB
 
 
 class Run(harness.AgentTestCase):
-    def start(self, body, env=None, name="agent"):
+    def start(self, body, env=None, name="agent", binary=None):
         path = self.w.write(name + ".ini", "[agent]\nstate_dir = %s\n%s\n" % (
             self.w.file(name + "-state"), body))
-        a = Agent(self.w, path, env=env, name=name).start()
+        a = Agent(self.w, path, env=env, name=name, binary=binary).start()
         self.agents.append(a)
         return a
 
@@ -91,7 +91,7 @@ class Run(harness.AgentTestCase):
         a = self.start("procfs = %s\n[testblock nfs]\nfifo = %s\ninterval = 300ms\n"
                        "timeout = 200ms\nunknown_after = 2\n"
                        "[load]\ninterval = 300ms\nwarning = load1 > 1\n" % (proc, fifo),
-                       env={"VIGIL_TEST_PLUGINS": "1"})
+                       binary=harness.VIGIL_TEST)
         a.wait_record(lambda r: r["kind"] == "event" and r["check"] == "load",
                       what="load's first event")
         e = a.wait_record(lambda r: r["kind"] == "event" and r["check"] == "nfs",

@@ -187,8 +187,9 @@ class Status(unittest.TestCase):
         return self.w.write(name + ".ini", "[agent]\nstate_dir = %s\n%s\n" % (
             self.w.file(name + "-state"), body))
 
-    def start(self, body, env=None, name="agent"):
-        a = Agent(self.w, self.write_config(body, name), env=env, name=name).start()
+    def start(self, body, env=None, name="agent", binary=None):
+        a = Agent(self.w, self.write_config(body, name), env=env, name=name,
+                  binary=binary).start()
         self.agents.append(a)
         return a
 
@@ -358,7 +359,7 @@ class Status(unittest.TestCase):
             "[log app]\npath = %s\nmatch = ERROR\n"
             "[output quiet]\nurl = file:%s\nsend = problem\n"
             % (self.w.path, fifo, self.w.file("app.log"), self.w.file("quiet.jsonl")),
-            env={"VIGIL_TEST_PLUGINS": "1"})
+            binary=harness.VIGIL_TEST)
         address = self.sock_address()
         self.wait_health(address, a)
 

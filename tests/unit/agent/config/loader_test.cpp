@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <map>
 
-#include "agent/plugin/registry.h"
+#include "agent/config/plugin_registry.h"
 #include "tests/support/temp_dir.h"
 
 namespace vigil {
@@ -54,11 +54,10 @@ std::vector<std::string> messages(const LoadResult& r) {
 
 using Messages = std::vector<std::string>;
 
-// The hint of an unknown section lists the registered plugins, which depend on
-// VIGIL_TEST_PLUGINS.
+// The hint of an unknown section lists the registered plugins.
 std::string section_hint() {
   std::string out = "(use agent, incidents, output";
-  for (const Plugin* p : builtin_plugins()) {
+  for (const Plugin* p : all_plugins()) {
     out += ", " + std::string(p->name);
   }
   return out + ")";

@@ -28,8 +28,8 @@ struct Fixture {
                                        CheckSet::Host{kProcfs, "/sys", dir.path(), nullptr},
                                        [this](CheckSlot& slot, const Evaluation& eval, double) {
                                          REQUIRE(eval.state.has_value());
-              seen[slot.config.name] = *eval.state;
-              slot.state = eval.state;  // as the agent records it
+                                         seen[slot.config.name] = *eval.state;
+                                         slot.state = eval.state;  // as the agent records it
                                        })) {}
   ~Fixture() {
     set.reset();

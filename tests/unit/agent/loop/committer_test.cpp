@@ -9,8 +9,8 @@
 
 #include "agent/util/fs.h"
 #include "tests/support/temp_dir.h"
-#include "tests/support/tmpfs.h"
 #include "tests/support/test_loop.h"
+#include "tests/support/tmpfs.h"
 
 namespace vigil {
 namespace {

@@ -55,9 +55,9 @@ TEST_CASE("self check names the first counter that grew when several did", "[sel
 TEST_CASE("self check warns while something cannot be made durable, naming the place",
           "[self_check]") {
   SelfCheck c;
-  std::vector<StorageProblem> full{
-      {"state_dir /var/lib/vigil", "cannot write /var/lib/vigil/state.1: No space left on device",
-       12}};
+  std::vector<StorageProblem> full{{"state_dir /var/lib/vigil",
+                                    "cannot write /var/lib/vigil/state.1: No space left on device",
+                                    12}};
   Evaluation e = c.evaluate(kStart, {}, {}, full);
   CHECK(e.state == CheckState::kWarning);
   CHECK(e.metric == "records_in_memory");

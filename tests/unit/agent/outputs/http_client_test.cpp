@@ -26,7 +26,6 @@ using test::Receiver;
 using test::ReceiverOptions;
 using test::TempDir;
 
-
 using test::TestLoop;
 
 // Closes the client, lets the close callbacks run, then closes the loop.

@@ -15,8 +15,8 @@
 
 #include "agent/util/fs.h"
 #include "tests/support/temp_dir.h"
-#include "tests/unit/agent/services/process_exit.h"
 #include "tests/support/test_loop.h"
+#include "tests/unit/agent/services/process_exit.h"
 
 namespace vigil {
 namespace {

@@ -1,4 +1,4 @@
-#include "plugins/testblock/testblock.h"
+#include "tests/plugins/testblock/testblock.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

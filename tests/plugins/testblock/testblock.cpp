@@ -1,4 +1,4 @@
-#include "plugins/testblock/testblock.h"
+#include "tests/plugins/testblock/testblock.h"
 
 #include <errno.h>
 #include <fcntl.h>
