@@ -9,15 +9,19 @@ into which a test re-executes itself.
 """
 
 import fcntl
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
 import harness  # noqa: E402,F401  (re-exported for the tests)
 from harness import AgentTestCase, Workdir, wait_for  # noqa: E402,F401
+from receiver_harness import make_certs  # noqa: E402
 
 F_SETPIPE_SZ = 1031
 
@@ -71,6 +75,49 @@ def small_pipe(size=4096):
     r, w = os.pipe()
     fcntl.fcntl(w, F_SETPIPE_SZ, size)
     return r, w
+
+
+def witnessed(path):
+    """Ids of the whole records a file: output wrote, in order."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line)["id"] for line in f if line.endswith("\n")]
+
+
+class FaultTestCase(AgentTestCase):
+    """A fault test: certificates for a TLS receiver (made once per class), and small
+    file systems that are unmounted after the agents using them are gone."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp(prefix="vigil-fault-certs-")
+        make_certs(cls.certs)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def setUp(self):
+        super().setUp()
+        self.mounts = []
+
+    def ca_file(self):
+        return os.path.join(self.certs, "ca.crt")
+
+    def mount(self, name, size):
+        fs = Tmpfs(self.w.file(name), size)
+        self.mounts.append(fs)
+        return fs
+
+    def tearDown(self):
+        # The agents go first (they hold files open), then the mounts, then the folder.
+        for a in self.agents:
+            if a.proc and a.proc.poll() is None:
+                a.kill9()
+        for fs in self.mounts:
+            fs.unmount()
+        super().tearDown()
 
 
 def main():

@@ -11,13 +11,11 @@ there.
 
 import os
 import re
-import shutil
-import tempfile
 
 import faults
-from faults import AgentTestCase, wait_for
+from faults import wait_for
 from harness import Agent
-from receiver_harness import Receiver, make_certs
+from receiver_harness import Receiver
 
 # `ls -l` prints "NAME -> TARGET" for each entry of /proc/self/fd.
 ENTRY = re.compile(r"\s(\d+) -> (.*)$")
@@ -33,18 +31,9 @@ def descriptors(listing):
     return out
 
 
-class ExecDescriptors(AgentTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cert_dir = tempfile.mkdtemp(prefix="vigil-fault-certs-")
-        make_certs(cls.cert_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.cert_dir, ignore_errors=True)
-
+class ExecDescriptors(faults.FaultTestCase):
     def test_a_command_sees_only_its_stdio_while_the_agent_holds_a_connection(self):
-        rx = Receiver(self.w, self.cert_dir)
+        rx = Receiver(self.w, self.certs)
         self.receivers.append(rx)
         rx.start()
         listings = self.w.file("listings")
@@ -60,7 +49,7 @@ class ExecDescriptors(AgentTestCase):
             "[agent]\nstate_dir = %s\nheartbeat = 200ms\ninterval = 200ms\n"
             "[output rx]\nurl = %s\nca_file = %s\nflush_interval = 100ms\n"
             "[exec fds]\ncommand = %s\ninterval = 200ms\n") % (
-                self.w.file("state"), rx.url(), os.path.join(self.cert_dir, "ca.crt"), script))
+                self.w.file("state"), rx.url(), self.ca_file(), script))
         agent = Agent(self.w, config).start()
         self.agents.append(agent)
 

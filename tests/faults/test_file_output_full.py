@@ -20,10 +20,10 @@ faults.ensure_root_for_mounts()
 PAD = "p" * 180
 
 
-class FileOutputFull(harness.AgentTestCase):
+class FileOutputFull(faults.FaultTestCase):
     def setUp(self):
         super().setUp()
-        self.fs = faults.Tmpfs(self.w.file("fs"), "256k")
+        self.fs = self.mount("fs", "256k")
         self.out = os.path.join(self.fs.path, "out.jsonl")
         self.cfg = self.w.write("agent.ini", (
             "[agent]\nstate_dir = %s\nheartbeat = 50ms\nstatus_listen = off\n"
@@ -31,14 +31,6 @@ class FileOutputFull(harness.AgentTestCase):
             "[output full]\nurl = file:%s\nflush_interval = 2s\nretry_max = 200ms\n"
             "[output witness]\nurl = file:%s\nflush_interval = 100ms\n")
             % (self.w.file("state"), PAD, self.out, self.w.file("witness.jsonl")))
-
-    def tearDown(self):
-        # The agent goes first (it holds the file open), then the mount, then the folder.
-        for a in self.agents:
-            if a.proc and a.proc.poll() is None:
-                a.kill9()
-        self.fs.unmount()
-        super().tearDown()
 
     def lines(self, path):
         if not os.path.exists(path):

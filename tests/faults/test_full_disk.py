@@ -10,28 +10,22 @@ everything is durable again once space returns, without a restart.
 
 import json
 import os
-import tempfile
 import urllib.request
 
 import faults
 import harness
-from harness import Agent, events, incidents, wait_for
-from receiver_harness import Receiver, free_port, make_certs
+from harness import Agent, events, wait_for
+from receiver_harness import Receiver, free_port
 
 faults.ensure_root_for_mounts()
 
 INTERVAL = 0.3  # seconds: the disk check's and the vigil check's interval
 
 
-class FullDisk(harness.AgentTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.certs = tempfile.mkdtemp(prefix="vigil-certs-")
-        make_certs(cls.certs)
-
+class FullDisk(faults.FaultTestCase):
     def setUp(self):
         super().setUp()
-        self.fs = faults.Tmpfs(self.w.file("state"), "1m")
+        self.fs = self.mount("state", "1m")
         self.rx = Receiver(self.w, self.certs).start()
         self.receivers.append(self.rx)
         self.port = free_port()
@@ -44,14 +38,7 @@ class FullDisk(harness.AgentTestCase):
             "[output rx]\nurl = %s\nca_file = %s\nflush_interval = 50ms\nretry_max = 500ms\n"
             "spool_max = 256KiB\n")
             % (self.fs.path, self.port, self.fs.path, self.rx.url(),
-               os.path.join(self.certs, "ca.crt")))
-
-    def tearDown(self):
-        for a in self.agents:
-            if a.proc and a.proc.poll() is None:
-                a.kill9()
-        self.fs.unmount()
-        super().tearDown()
+               self.ca_file()))
 
     def status(self):
         with urllib.request.urlopen("http://127.0.0.1:%d/status" % self.port, timeout=2) as r:

@@ -13,24 +13,15 @@ output's dead letters: none is in neither.
 import glob
 import json
 import os
-import shutil
 import signal
-import tempfile
 import time
 
 import faults
-from faults import AgentTestCase, harness, wait_for
-from receiver_harness import Receiver, make_certs
+from faults import harness, wait_for
+from receiver_harness import Receiver
 
 STORM_SECONDS = 20.0
 SIGHUP_EVERY = 0.15
-
-
-def witnessed(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line)["id"] for line in f if line.endswith("\n")]
 
 
 def dead_letters(state, name):
@@ -42,16 +33,7 @@ def dead_letters(state, name):
     return ids
 
 
-class ReloadStorm(AgentTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.certs = tempfile.mkdtemp(prefix="vigil-fault-certs-")
-        make_certs(cls.certs)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.certs, ignore_errors=True)
-
+class ReloadStorm(faults.FaultTestCase):
     def status(self, agent):
         def ask():
             r = harness.run_cli(["status", "-c", agent.config, "--json"])
@@ -77,7 +59,7 @@ class ReloadStorm(AgentTestCase):
                 "[output http]\nurl = %s\nca_file = %s\nbatch_max = 3\nflush_interval = 20ms\n"
                 "retry_max = 100ms\nheader = X-Reload: %d\n"
                 "[output witness]\nurl = file:%s\nflush_interval = 20ms\n") % (
-                    state, rx.url(), os.path.join(self.certs, "ca.crt"), n % 2, witness))
+                    state, rx.url(), self.ca_file(), n % 2, witness))
 
         agent = harness.Agent(self.w, write_config(0))
         self.agents.append(agent)
@@ -100,7 +82,7 @@ class ReloadStorm(AgentTestCase):
                  "the spool drained after the storm")
         self.assertEqual(agent.stop(30), 0, agent.stderr())
 
-        seen = witnessed(witness)
+        seen = faults.witnessed(witness)
         self.assertGreater(len(seen), 100)
         delivered = {r["id"] for r in rx.records()}
         dead = dead_letters(state, "http")

@@ -10,32 +10,13 @@ that nothing was lost.
 import glob
 import json
 import os
-import shutil
-import tempfile
 
 import faults
-from faults import AgentTestCase, harness, wait_for
-from receiver_harness import Receiver, make_certs
+from faults import harness, wait_for
+from receiver_harness import Receiver
 
 
-def witnessed(path):
-    """Ids of the records a file: output wrote, in order."""
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line)["id"] for line in f if line.endswith("\n")]
-
-
-class SpoolDamage(AgentTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.certs = tempfile.mkdtemp(prefix="vigil-fault-certs-")
-        make_certs(cls.certs)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.certs, ignore_errors=True)
-
+class SpoolDamage(faults.FaultTestCase):
     def status(self, agent):
         def ask():
             r = harness.run_cli(["status", "-c", agent.config, "--json"])
@@ -56,14 +37,14 @@ class SpoolDamage(AgentTestCase):
             "[agent]\nstate_dir = %s\nheartbeat = 200ms\ninterval = 1s\nshutdown_timeout = 1s\n"
             "[output http]\nurl = %s\nca_file = %s\nretry_max = 500ms\nflush_interval = 100ms\n"
             "[output witness]\nurl = file:%s\nflush_interval = 50ms\n") % (
-                state, rx.url(), os.path.join(self.certs, "ca.crt"), witness))
+                state, rx.url(), self.ca_file(), witness))
         agent = harness.Agent(self.w, config)
         self.agents.append(agent)
         agent.start()
         wait_for(lambda: self.output_status(agent, "http")["spool_records"] >= 10, 30,
                  "ten records spooled for the down endpoint")
         self.assertEqual(agent.stop(), 0, agent.stderr())
-        spooled = witnessed(witness)
+        spooled = faults.witnessed(witness)
 
         segments = sorted(glob.glob(os.path.join(state, "spool", "http", "*.seg")))
         self.assertTrue(segments)

@@ -9,37 +9,19 @@ sees every record, so that the test knows what the endpoint should get.
 
 import json
 import os
-import shutil
-import tempfile
 import urllib.request
 
 import faults
-from faults import AgentTestCase, harness, wait_for
-from receiver_harness import Receiver, free_port, make_certs
+from faults import harness, wait_for
+from receiver_harness import Receiver, free_port
 
 faults.ensure_root_for_mounts()
 
 
-def witnessed(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line)["id"] for line in f if line.endswith("\n")]
-
-
-class SpoolFullDisk(AgentTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.certs = tempfile.mkdtemp(prefix="vigil-fault-certs-")
-        make_certs(cls.certs)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.certs, ignore_errors=True)
-
+class SpoolFullDisk(faults.FaultTestCase):
     def setUp(self):
         super().setUp()
-        self.fs = faults.Tmpfs(self.w.file("state"), "1m")
+        self.fs = self.mount("state", "1m")
         self.rx = Receiver(self.w, self.certs)
         self.receivers.append(self.rx)
         self.rx.start()
@@ -53,15 +35,8 @@ class SpoolFullDisk(AgentTestCase):
             "[output http]\nurl = %s\nca_file = %s\nflush_interval = 50ms\nretry_max = 300ms\n"
             "spool_max = 64KiB\n"
             "[output witness]\nurl = file:%s\nflush_interval = 50ms\nspool_max = 64KiB\n") % (
-                self.fs.path, self.port, self.rx.url(), os.path.join(self.certs, "ca.crt"),
+                self.fs.path, self.port, self.rx.url(), self.ca_file(),
                 self.witness))
-
-    def tearDown(self):
-        for a in self.agents:
-            if a.proc and a.proc.poll() is None:
-                a.kill9()
-        self.fs.unmount()
-        super().tearDown()
 
     def status(self):
         def ask():
@@ -108,15 +83,15 @@ class SpoolFullDisk(AgentTestCase):
 
         # 2. The endpoint goes down: records are held, none dropped, all sent later.
         self.rx.stop()
-        down = len(witnessed(self.witness))
-        wait_for(lambda: len(witnessed(self.witness)) >= down + 20, 20,
+        down = len(faults.witnessed(self.witness))
+        wait_for(lambda: len(faults.witnessed(self.witness)) >= down + 20, 20,
                  "records made while the endpoint is down and the disk full")
         http = self.http()
         self.assertEqual(http["dropped"], 0, http)
         if "memory_records" in http:
             self.assertGreater(http["memory_records"], 0, http)
         self.rx.start()
-        self.wait_delivered(witnessed(self.witness), "records held in memory, delivered")
+        self.wait_delivered(faults.witnessed(self.witness), "records held in memory, delivered")
         self.assertEqual(self.status()["loss"]["dropped"], 0)
 
         # 3. Space returns: records are durable again, in the spool, not in memory.
@@ -129,7 +104,7 @@ class SpoolFullDisk(AgentTestCase):
         http = wait_for(durable_again, 20, "records in the spool again")
         self.assertFalse(http.get("storage_error"), http)
         self.rx.start()
-        self.wait_delivered(witnessed(self.witness), "every record, after space returned")
+        self.wait_delivered(faults.witnessed(self.witness), "every record, after space returned")
         s = self.status()
         self.assertEqual(s["loss"]["dropped"], 0, s)
         self.assertEqual(s["loss"]["corrupt_frames"], 0, s)

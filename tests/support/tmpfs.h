@@ -1,9 +1,12 @@
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <filesystem>
 #include <string>
 
 namespace vigil::test {
@@ -14,8 +17,12 @@ namespace vigil::test {
 class Tmpfs {
  public:
   Tmpfs(std::string path, const std::string& size) : path_(std::move(path)) {
+    std::filesystem::create_directories(path_);
     std::string opts = "size=" + size + ",mode=0755";
-    mounted_ = geteuid() == 0 && mount("tmpfs", path_.c_str(), "tmpfs", 0, opts.c_str()) == 0;
+    mounted_ = mount("tmpfs", path_.c_str(), "tmpfs", 0, opts.c_str()) == 0;
+    if (!mounted_) {
+      error_ = strerror(errno);
+    }
   }
   ~Tmpfs() {
     if (mounted_) {
@@ -26,6 +33,8 @@ class Tmpfs {
   Tmpfs& operator=(const Tmpfs&) = delete;
 
   bool mounted() const { return mounted_; }
+  const std::string& path() const { return path_; }
+  const std::string& error() const { return error_; }  // why the mount was refused
   // Writes a filler file until the file system is full; returns its path.
   std::string fill() const {
     std::string filler = path_ + "/filler";
@@ -43,6 +52,7 @@ class Tmpfs {
  private:
   std::string path_;
   bool mounted_ = false;
+  std::string error_;
 };
 
 }  // namespace vigil::test

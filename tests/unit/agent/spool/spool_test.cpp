@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 
 #include "agent/util/fs.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tmpfs.h"
 
 namespace vigil {
 namespace {
@@ -128,47 +128,6 @@ struct SmallDisk {
     size_t n = static_cast<size_t>(std::min<uint64_t>(size, capacity - used));
     return ::write(fd, data, n);
   }
-};
-
-// A real tmpfs of `size` bytes (mounting needs root), and a filler file that makes it
-// full as another program on the host would.
-class SmallTmpfs {
- public:
-  SmallTmpfs(std::string path, uint64_t size) : path_(std::move(path)) {
-    fs::create_directories(path_);
-    std::string options = "size=" + std::to_string(size) + ",mode=0755";
-    if (mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) == 0) {
-      mounted_ = true;
-    } else {
-      error_ = strerror(errno);
-    }
-  }
-  ~SmallTmpfs() {
-    if (mounted_) {
-      umount2(path_.c_str(), MNT_DETACH);
-    }
-  }
-  SmallTmpfs(const SmallTmpfs&) = delete;
-  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
-
-  bool mounted() const { return mounted_; }
-  const std::string& path() const { return path_; }
-  const std::string& error() const { return error_; }
-  void fill() const {
-    int fd = ::open((path_ + "/filler").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    std::string chunk(4096, '\0');
-    while (fd >= 0 && ::write(fd, chunk.data(), chunk.size()) > 0) {
-    }
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
-  void free() const { unlink((path_ + "/filler").c_str()); }
-
- private:
-  std::string path_;
-  bool mounted_ = false;
-  std::string error_;
 };
 
 }  // namespace
@@ -766,7 +725,7 @@ TEST_CASE("stats never wait for an append's write or sync", "[spool]") {
 TEST_CASE("a real full disk refuses records, and they fit again once it has room",
           "[spool][tmpfs]") {
   test::TempDir tmp;
-  SmallTmpfs disk(tmp.file("fs"), 512 << 10);
+  test::Tmpfs disk(tmp.file("fs"), "512k");
   if (!disk.mounted()) {
     WARN("cannot mount a tmpfs (needs root): " << disk.error());
     return;
@@ -798,7 +757,7 @@ TEST_CASE("a real full disk refuses records, and they fit again once it has room
   CHECK(s->stats().dropped == 0);
   CHECK(s->stats().records == static_cast<uint64_t>(next));
   CHECK(all_ids(*s) == ids_from(0, next));
-  disk.free();
+  disk.free_filler();
   r = s->append(records(next, 10, 200));
   REQUIRE(r.ok());
   CHECK(r.value().taken == 10);
