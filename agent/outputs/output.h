@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "agent/config/config.h"
+#include "agent/loop/liveness.h"
 #include "agent/loop/uv_handle.h"
 #include "agent/outputs/sink.h"
 #include "agent/records/record.h"
@@ -36,36 +37,6 @@ struct OutputStatus {
   // device"); empty while it can.
   std::string storage_error;
   std::optional<SystemTime> last_success;
-};
-
-// Hands out tokens to callbacks that may run after what they call back into has
-// changed or gone (pool work, requests in flight): a token is valid while its
-// Liveness exists and has not been renewed since the token was made. One check
-// replaces an owner pointer, a weak flag and a generation number. Tokens are checked
-// on the thread that owns the Liveness.
-class Liveness {
- public:
-  class Token {
-   public:
-    bool valid() const {
-      std::shared_ptr<const uint64_t> current = generation_.lock();
-      return current != nullptr && *current == made_in_;
-    }
-
-   private:
-    friend class Liveness;
-    Token(std::weak_ptr<const uint64_t> generation, uint64_t made_in)
-        : generation_(std::move(generation)), made_in_(made_in) {}
-    std::weak_ptr<const uint64_t> generation_;
-    uint64_t made_in_;
-  };
-
-  Token guard() const { return Token(generation_, *generation_); }
-  // Every token handed out so far goes stale.
-  void renew() { ++*generation_; }
-
- private:
-  std::shared_ptr<uint64_t> generation_ = std::make_shared<uint64_t>(0);
 };
 
 // One output (docs/DELIVERY.md): its spool, its sink, batching, backoff and dead letters. Records
