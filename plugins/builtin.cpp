@@ -12,16 +12,23 @@
 
 namespace vigil {
 
+namespace {
+
 // Adding a plugin: a folder under plugins/ and one line here.
+const Plugin* const kPlugins[] = {
+    &kCpuPlugin,       &kMemoryPlugin, &kLoadPlugin, &kDiskPlugin,
+    &kProcessPlugin,   &kLogPlugin,    &kExecPlugin,
+    &kTestBlockPlugin,  // test-only: listed only when VIGIL_TEST_PLUGINS is set
+};
+
+}  // namespace
+
 std::span<const Plugin* const> builtin_plugins() {
-  static const Plugin* const kPlugins[] = {
-      &kCpuPlugin,       &kMemoryPlugin, &kLoadPlugin, &kDiskPlugin,
-      &kProcessPlugin,   &kLogPlugin,    &kExecPlugin,
-      &kTestBlockPlugin,  // test-only: listed only when VIGIL_TEST_PLUGINS is set
-  };
   static const bool kTesting = getenv("VIGIL_TEST_PLUGINS") != nullptr;
   return std::span<const Plugin* const>(kPlugins,
                                         kTesting ? std::size(kPlugins) : std::size(kPlugins) - 1);
 }
+
+std::span<const Plugin* const> all_plugins() { return kPlugins; }
 
 }  // namespace vigil

@@ -11,5 +11,8 @@ namespace vigil {
 // self-registration breaks in static links (osquery#103, envoy#7185).
 std::span<const Plugin* const> builtin_plugins();
 const Plugin* find_plugin(std::string_view name);
+// Every plugin, the test-only ones too whatever VIGIL_TEST_PLUGINS says: for
+// the docs and for tests.
+std::span<const Plugin* const> all_plugins();
 
 }  // namespace vigil
