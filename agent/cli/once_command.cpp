@@ -77,7 +77,7 @@ int once_command(const std::string& config_path) {
     for (auto& c : checks) {
       OnceCheck* raw = c.get();
       PluginConfig pc{c->config->section, c->config->name, config->agent.procfs,
-                      config->agent.sysfs};
+                      config->agent.sysfs, c->config->options};
       auto collector = c->config->plugin_def->create(pc);
       if (!collector.ok()) {
         c->error = collector.error();

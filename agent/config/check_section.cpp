@@ -7,15 +7,6 @@
 namespace vigil {
 namespace {
 
-const KeySpec* plugin_key(const Plugin& plugin, std::string_view name) {
-  for (const KeySpec& k : plugin.keys) {
-    if (k.name == name) {
-      return &k;
-    }
-  }
-  return nullptr;
-}
-
 bool has_metric(const Plugin& plugin, std::string_view metric) {
   if (plugin.metrics.empty()) {
     return true;  // exec: any perfdata label may become a metric
@@ -36,16 +27,14 @@ std::string metric_list(const Plugin& plugin) {
   return out;
 }
 
-// A collection may take as long as the interval unless the plugin's table
-// says otherwise; exec's commands get 10s (docs/CONFIGURATION.md), whatever its table says.
+// A collection may take as long as the interval, unless the plugin sets a
+// default of its own (Plugin::default_timeout).
 Duration default_timeout(const Plugin& plugin, Duration interval) {
-  if (const KeySpec* k = plugin_key(plugin, "timeout"); k != nullptr && !k->default_text.empty()) {
-    if (Result<Duration> d = parse_duration(k->default_text); d.ok() && d.value().count() > 0) {
+  if (!plugin.default_timeout.empty()) {
+    if (Result<Duration> d = parse_duration(plugin.default_timeout);
+        d.ok() && d.value().count() > 0) {
       return d.value();
     }
-  }
-  if (plugin.name == "exec") {
-    return Duration(10000);
   }
   return interval;
 }
@@ -56,7 +45,8 @@ CheckState default_rule_severity(const Plugin& plugin, const Section& s) {
   std::string text;
   if (const Entry* e = s.find(plugin.severity_key); e != nullptr) {
     text = std::string(trim(e->value));
-  } else if (const KeySpec* k = plugin_key(plugin, plugin.severity_key); k != nullptr) {
+  } else if (const KeySpec* k =
+                 plugin.keys != nullptr ? plugin.keys->find(plugin.severity_key) : nullptr) {
     text = std::string(k->default_text);
   }
   std::optional<CheckState> st = parse_state(text);
@@ -64,39 +54,79 @@ CheckState default_rule_severity(const Plugin& plugin, const Section& s) {
                                                                              : CheckState::kWarning;
 }
 
+Status check_rule(CheckConfig& check, const Entry& e) {
+  (void)check;  // build_check() adds the rules, once it knows the plugin's metrics
+  Result<Rule> rule = parse_rule(e.value);
+  if (!rule.ok()) {
+    return make_error(e.key + ": " + rule.error());
+  }
+  return {};
+}
+
+// Over the [agent] tags, which build_check() puts there first.
+Status set_tags(CheckConfig& check, const Entry& e) {
+  Result<Tags> tags = parse_tags(e.value);
+  if (!tags.ok()) {
+    return make_error("tags: " + tags.error());
+  }
+  check.tags = merge_tags(check.tags, tags.value());
+  return {};
+}
+
 }  // namespace
+
+const KeyTable<CheckConfig>& check_key_table() {
+  static const KeyTable<CheckConfig> kTable = {
+      key("interval", &CheckConfig::interval)
+          .default_text("[agent] interval")
+          .greater_than("0")
+          .help("how often the check runs"),
+      key<CheckConfig>("warning", ValueType::kRule, check_rule)
+          .repeatable()
+          .help("`METRIC OP VALUE [for DURATION] [clear VALUE]`; any firing rule sets `warning`"),
+      key<CheckConfig>("critical", ValueType::kRule, check_rule)
+          .repeatable()
+          .help("as `warning`; any firing rule sets `critical`"),
+      key("timeout", &CheckConfig::timeout)
+          .default_text("the interval (exec: 10s)")
+          .greater_than("0")
+          .help("how long one collection may take before it counts as failed"),
+      key("unknown_after", &CheckConfig::unknown_after)
+          .default_value("3")
+          .at_least("1")
+          .help("failed collections in a row that make the check `unknown`"),
+      key("runbook", &CheckConfig::runbook).help("URL or text copied into events and incidents"),
+      key<CheckConfig>("tags", ValueType::kList, set_tags)
+          .help("`key=value,key=value` for this check's records; they override `[agent]` tags"),
+      key("enabled", &CheckConfig::enabled).default_value("true").help("run this check"),
+  };
+  return kTable;
+}
 
 CheckConfig build_check(const ParsedSection& parsed, const Plugin& plugin, const AgentConfig& agent,
                         const IncidentPolicy& incidents, ConfigErrors* errors) {
   const Section& s = parsed.section;
-  check_section_keys(parsed, {plugin.keys, check_keys(), incident_keys()}, errors);
-
+  const KeyTable<CheckConfig>& table = check_key_table();
   CheckConfig check;
+  (void)table.apply_defaults(&check);
   check.name = s.name.empty() ? std::string(plugin.name) : s.name;
   check.plugin = std::string(plugin.name);
   check.plugin_def = &plugin;
-  check.interval = duration_value(s, "interval").value_or(agent.interval);
-  check.timeout = duration_value(s, "timeout").value_or(default_timeout(plugin, check.interval));
-  if (const Entry* e = s.find("unknown_after")) {
-    if (std::optional<int> n = int_value(s, "unknown_after")) {
-      if (*n < 1) {
-        add_error(errors, e->file, e->line, "unknown_after: must be at least 1");
-      } else {
-        check.unknown_after = *n;
-      }
-    }
-  }
-  check.runbook = string_value(s, "runbook").value_or("");
+  check.interval = agent.interval;
   check.tags = agent.tags;
-  if (const Entry* e = s.find("tags")) {
-    Result<Tags> tags = parse_tags(e->value);
-    if (tags.ok()) {
-      check.tags = merge_tags(agent.tags, tags.value());
-    } else {
-      add_error(errors, e->file, e->line, "tags: " + tags.error());
-    }
+  check.incidents = incidents;
+  // The plugin's keys first: a plugin may not redefine a key every check has.
+  std::vector<KeyTarget> targets;
+  if (plugin.keys != nullptr) {
+    check.options = plugin.keys->make();
+    targets.push_back(KeyTarget{plugin.keys->keys(), check.options.data()});
   }
-  check.enabled = bool_value(s, "enabled").value_or(true);
+  targets.push_back(table.target(&check));
+  targets.push_back(incident_key_table().target(&check.incidents));
+  fill_section(parsed, targets, errors);
+  if (s.find("timeout") == nullptr) {
+    check.timeout = default_timeout(plugin, check.interval);
+  }
 
   bool rule_keys_broken = false;
   for (const Entry& e : s.entries) {
@@ -108,7 +138,7 @@ CheckConfig build_check(const ParsedSection& parsed, const Plugin& plugin, const
     }
     Result<Rule> rule = parse_rule(e.value);
     if (!rule.ok()) {
-      rule_keys_broken = true;  // reported by check_section_keys
+      rule_keys_broken = true;  // reported by fill_section
       continue;
     }
     if (!has_metric(plugin, rule->metric)) {
@@ -131,8 +161,6 @@ CheckConfig build_check(const ParsedSection& parsed, const Plugin& plugin, const
     }
   }
 
-  check.incidents = incidents;
-  apply_incident_keys(s, &check.incidents, errors);
   check.section = s;
   return check;
 }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/plugin/key_table.h"
 #include "agent/plugin/section.h"
 #include "agent/rules/rule.h"
 #include "agent/util/time.h"
@@ -24,6 +25,10 @@ struct ConfigError {
 
 using Tags = std::vector<std::pair<std::string, std::string>>;  // in file order
 
+// The member initializers of the structures below repeat the defaults of their
+// key tables (agent/config/*_section.cpp) for code that builds them without
+// the loader; a unit test keeps the two equal.
+
 // [incidents], and the same keys in a check's section (each override optional).
 struct IncidentPolicy {
   std::vector<Duration> escalate_after;
@@ -33,6 +38,8 @@ struct IncidentPolicy {
   Duration flap_window{std::chrono::minutes(10)};
   int problem_count = 3;
   Duration problem_window{std::chrono::hours(24)};
+
+  bool operator==(const IncidentPolicy&) const = default;
 };
 
 struct AgentConfig {
@@ -47,6 +54,8 @@ struct AgentConfig {
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
   Duration shutdown_timeout{5000};
+
+  bool operator==(const AgentConfig&) const = default;
 };
 
 struct CheckConfig {
@@ -62,6 +71,8 @@ struct CheckConfig {
   std::vector<Rule> rules;  // in file order, warnings and criticals mixed
   IncidentPolicy incidents;
   Section section;  // the raw section, for the plugin's create()
+  // The plugin's options, filled from `section` with the plugin's key table.
+  PluginOptions options;
 };
 
 enum class OutputFormat { kVigil, kPagerDuty, kAlertmanager };
@@ -89,6 +100,8 @@ struct OutputConfig {
   bool send_event = true, send_incident = true, send_problem = true, send_heartbeat = true;
   std::string file;
   int line = 0;
+
+  bool operator==(const OutputConfig&) const = default;
 };
 
 struct Config {

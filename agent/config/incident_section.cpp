@@ -1,68 +1,56 @@
-#include "agent/config/section_keys.h"
 #include "agent/config/sections.h"
 #include "agent/util/strings.h"
 
 namespace vigil {
 namespace {
 
-void positive_duration(const Section& s, std::string_view key, Duration* out,
-                       ConfigErrors* errors) {
-  const Entry* e = s.find(key);
-  std::optional<Duration> d = duration_value(s, key);
-  if (e == nullptr || !d) {
-    return;
+// Each step must come later than the one before: level 2 after level 1.
+Status set_escalate_after(IncidentPolicy& policy, const Entry& e) {
+  std::vector<Duration> steps;
+  for (const std::string& item : split_list(e.value)) {
+    Result<Duration> d = parse_duration(item);
+    if (!d.ok()) {
+      return make_error("escalate_after: " + d.error());
+    }
+    if (d.value().count() <= 0 || (!steps.empty() && d.value() <= steps.back())) {
+      return make_error("escalate_after: durations must be greater than 0 and strictly increasing");
+    }
+    steps.push_back(d.value());
   }
-  if (d->count() <= 0) {
-    add_error(errors, e->file, e->line, std::string(key) + ": must be greater than 0");
-    return;
-  }
-  *out = *d;
-}
-
-void positive_int(const Section& s, std::string_view key, int* out, ConfigErrors* errors) {
-  const Entry* e = s.find(key);
-  std::optional<int> v = int_value(s, key);
-  if (e == nullptr || !v) {
-    return;
-  }
-  if (*v < 1) {
-    add_error(errors, e->file, e->line, std::string(key) + ": must be at least 1");
-    return;
-  }
-  *out = *v;
+  policy.escalate_after = std::move(steps);
+  return {};
 }
 
 }  // namespace
 
-void apply_incident_keys(const Section& s, IncidentPolicy* policy, ConfigErrors* errors) {
-  if (const Entry* e = s.find("escalate_after")) {
-    std::vector<Duration> steps;
-    bool ok = true;
-    for (const std::string& item : split_list(e->value)) {
-      Result<Duration> d = parse_duration(item);
-      if (!d.ok()) {
-        add_error(errors, e->file, e->line, "escalate_after: " + d.error());
-        ok = false;
-        break;
-      }
-      if (d.value().count() <= 0 || (!steps.empty() && d.value() <= steps.back())) {
-        add_error(errors, e->file, e->line,
-                  "escalate_after: durations must be greater than 0 and strictly increasing");
-        ok = false;
-        break;
-      }
-      steps.push_back(d.value());
-    }
-    if (ok) {
-      policy->escalate_after = std::move(steps);
-    }
-  }
-  policy->renotify = duration_value(s, "renotify").value_or(policy->renotify);
-  policy->resolve_after = duration_value(s, "resolve_after").value_or(policy->resolve_after);
-  positive_int(s, "flap_changes", &policy->flap_changes, errors);
-  positive_duration(s, "flap_window", &policy->flap_window, errors);
-  positive_int(s, "problem_count", &policy->problem_count, errors);
-  positive_duration(s, "problem_window", &policy->problem_window, errors);
+const KeyTable<IncidentPolicy>& incident_key_table() {
+  static const KeyTable<IncidentPolicy> kTable = {
+      key<IncidentPolicy>("escalate_after", ValueType::kList, set_escalate_after)
+          .help("strictly increasing durations (`15m, 1h`): escalation level 1, 2 … while open"),
+      key("renotify", &IncidentPolicy::renotify)
+          .default_value("0")
+          .help("re-send an open incident this often; `0` = off"),
+      key("resolve_after", &IncidentPolicy::resolve_after)
+          .default_value("0")
+          .help("how long a check stays `ok` before its incident resolves"),
+      key("flap_changes", &IncidentPolicy::flap_changes)
+          .default_value("5")
+          .at_least("1")
+          .help("state changes within `flap_window` that mark an incident flapping"),
+      key("flap_window", &IncidentPolicy::flap_window)
+          .default_value("10m")
+          .greater_than("0")
+          .help("window of `flap_changes`"),
+      key("problem_count", &IncidentPolicy::problem_count)
+          .default_value("3")
+          .at_least("1")
+          .help("incidents of one key within `problem_window` that open a problem"),
+      key("problem_window", &IncidentPolicy::problem_window)
+          .default_value("24h")
+          .greater_than("0")
+          .help("window of `problem_count`"),
+  };
+  return kTable;
 }
 
 }  // namespace vigil

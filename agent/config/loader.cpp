@@ -20,7 +20,6 @@
 namespace vigil {
 namespace {
 
-constexpr std::string_view kDefaultInclude = "conf.d/*.ini";
 constexpr std::string_view kReservedCheckName = "vigil";
 
 std::optional<std::string> env_lookup(const std::string& name) {
@@ -81,9 +80,10 @@ class Loader {
     classify();
     build_agent(agent_section_, &config_.agent, &errors_);
     config_.agent.include = include_pattern_;
+    const KeyTable<IncidentPolicy>& incident_table = incident_key_table();
+    (void)incident_table.apply_defaults(&config_.incidents);
     if (incidents_section_ != nullptr) {
-      check_section_keys(*incidents_section_, {incident_keys()}, &errors_);
-      apply_incident_keys(incidents_section_->section, &config_.incidents, &errors_);
+      fill_section(*incidents_section_, {incident_table.target(&config_.incidents)}, &errors_);
     }
     build_checks();
     build_outputs();
@@ -129,8 +129,7 @@ class Loader {
         break;
       }
     }
-    std::string pattern =
-        include ? std::string(trim(include->value)) : std::string(kDefaultInclude);
+    std::string pattern = include ? std::string(trim(include->value)) : default_include();
     if (pattern.empty()) {
       return;
     }
@@ -182,6 +181,12 @@ class Loader {
     }
   }
 
+  // The default of [agent] include, from its key table.
+  static std::string default_include() {
+    const KeySpec* spec = agent_key_table().find("include");
+    return spec != nullptr ? std::string(spec->default_text) : std::string();
+  }
+
   // Sorts sections by type; [agent] and [incidents] are applied before any
   // check, wherever they appear.
   void classify() {
@@ -202,7 +207,7 @@ class Loader {
         }
       } else if (s.type == "output") {
         output_sections_.push_back(&ps);
-      } else if (const Plugin* p = find_plugin(s.type)) {
+      } else if (const Plugin* p = plugin_named(s.type)) {
         check_sections_.emplace_back(&ps, p);
       } else {
         add_error(&errors_, s.file, s.line,
@@ -212,9 +217,22 @@ class Loader {
     }
   }
 
-  static std::string plugin_names() {
+  std::span<const Plugin* const> plugins() const {
+    return options_.plugins.empty() ? all_plugins() : options_.plugins;
+  }
+
+  const Plugin* plugin_named(std::string_view name) const {
+    for (const Plugin* p : plugins()) {
+      if (p->name == name) {
+        return p;
+      }
+    }
+    return nullptr;
+  }
+
+  std::string plugin_names() const {
     std::string out;
-    for (const Plugin* p : all_plugins()) {
+    for (const Plugin* p : plugins()) {
       out += ", " + std::string(p->name);
     }
     return out;
@@ -268,7 +286,8 @@ class Loader {
   // collector it builds is thrown away.
   void validate_with_plugin(const CheckConfig& check) {
     const Plugin& plugin = *check.plugin_def;
-    PluginConfig pc{check.section, check.name, config_.agent.procfs, config_.agent.sysfs};
+    PluginConfig pc{check.section, check.name, config_.agent.procfs, config_.agent.sysfs,
+                    check.options};
     try {
       if (plugin.create != nullptr) {
         Result<std::unique_ptr<Collector>> made = plugin.create(pc);
@@ -360,5 +379,10 @@ LoadResult load_config(const std::string& path, const LoadOptions& options) {
   Loader loader(path, options);
   return loader.run();
 }
+
+std::span<const KeySpec> agent_keys() { return agent_key_table().keys(); }
+std::span<const KeySpec> incident_keys() { return incident_key_table().keys(); }
+std::span<const KeySpec> output_keys() { return output_key_specs(); }
+std::span<const KeySpec> check_keys() { return check_key_table().keys(); }
 
 }  // namespace vigil

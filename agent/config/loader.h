@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent/config/config.h"
+#include "agent/plugin/collector.h"
 
 namespace vigil {
 
@@ -25,6 +26,9 @@ struct LoadOptions {
   // Why HTTP outputs cannot work, "" when they can; the real check (which loads
   // libcurl) when empty. For tests.
   std::function<std::string()> http_unavailable;
+  // The plugins sections may name; builtin_plugins() when empty. Tests pass
+  // the test-only plugins here.
+  std::span<const Plugin* const> plugins;
 };
 
 struct LoadResult {
@@ -39,7 +43,7 @@ struct LoadResult {
 // throws, never exits.
 LoadResult load_config(const std::string& path, const LoadOptions& options = {});
 
-// The key tables, for docs/CONFIGURATION.md and for check-config (one place).
+// The keys of the core sections, for the docs.
 std::span<const KeySpec> agent_keys();
 std::span<const KeySpec> incident_keys();
 std::span<const KeySpec> output_keys();

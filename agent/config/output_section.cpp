@@ -18,8 +18,6 @@
 namespace vigil {
 namespace {
 
-constexpr uint64_t kMinSpool = 4096;
-
 bool is_valid_url(std::string_view url) {
   if (url == "stdout") {
     return true;
@@ -102,190 +100,258 @@ Status check_readable(const std::string& path) {
   return {};
 }
 
-void readable_file(const Section& s, std::string_view key, std::string* out, ConfigErrors* errors) {
-  const Entry* e = s.find(key);
-  if (e == nullptr || trim(e->value).empty()) {
-    return;
+// What the [output] keys fill: the output, and the lines of `token` and
+// `token_file`, which exclude each other.
+struct OutputKeys : OutputConfig {
+  std::optional<Entry> token_line;
+  std::optional<Entry> token_file_line;
+};
+
+Status set_url(OutputConfig& out, const Entry& e) {
+  out.url = std::string(trim(e.value));
+  if (!is_valid_url(out.url)) {
+    // Shown only when it looks like a URL: a value with no scheme may be a
+    // token pasted into the wrong key.
+    std::string shown =
+        out.url.find("://") != std::string::npos ? " '" + shown_url(out.url) + "'" : "";
+    return make_error("url: invalid url" + shown +
+                      " (use https://…, http://…, stdout or file:PATH)");
   }
-  *out = std::string(trim(e->value));
-  if (Status st = check_readable(*out); !st.ok()) {
-    add_error(errors, e->file, e->line,
-              std::string(key) + ": cannot read '" + *out + "': " + st.error());
-  }
+  return {};
 }
 
-void read_token(const Section& s, OutputConfig* out, ConfigErrors* errors) {
-  const Entry* token = s.find("token");
-  const Entry* file = s.find("token_file");
-  if (token != nullptr) {
-    out->token = std::string(trim(token->value));
-  }
-  if (file == nullptr || trim(file->value).empty()) {
-    return;
-  }
-  if (token != nullptr) {
-    const Entry* later = token->line > file->line ? token : file;
-    add_error(errors, later->file, later->line, "token and token_file exclude each other");
-    return;
-  }
-  std::string path(trim(file->value));
-  // A token is a line of text; anything larger is surely the wrong file.
-  Result<std::string> text = read_regular_file(path, 64 * 1024);
-  if (!text.ok()) {
-    add_error(errors, file->file, file->line, "token_file: " + text.error());
-    return;
-  }
-  out->token = std::string(trim(text.value()));
-  if (out->token.empty()) {
-    add_error(errors, file->file, file->line, "token_file: '" + path + "' is empty");
-  }
+Status set_format(OutputConfig& out, const Entry& e) {
+  std::string_view format = trim(e.value);
+  out.format = format == "pagerduty"      ? OutputFormat::kPagerDuty
+               : format == "alertmanager" ? OutputFormat::kAlertmanager
+                                          : OutputFormat::kVigil;
+  return {};
 }
 
-void read_headers(const Section& s, OutputConfig* out, ConfigErrors* errors) {
-  for (const Entry* e : s.all("header")) {
-    size_t colon = e->value.find(':');
-    std::string_view name =
-        colon == std::string::npos ? "" : trim(std::string_view(e->value).substr(0, colon));
-    // Header values are secrets (API keys, tokens): the error shows no part of
-    // the line, which may hold nothing but the value.
-    if (colon == std::string::npos) {
-      add_error(errors, e->file, e->line,
-                "header: expected 'Name: value' (no ':' found; the value is not shown)");
-      continue;
-    }
-    if (!is_header_name(name)) {
-      add_error(errors, e->file, e->line,
-                "header: invalid header name before ':' (letters, digits and "
-                "!#$%&'*+-.^_`|~; the value is not shown)");
-      continue;
-    }
-    out->headers.emplace_back(std::string(name),
-                              std::string(trim(std::string_view(e->value).substr(colon + 1))));
-  }
+Status set_token(OutputKeys& keys, const Entry& e) {
+  keys.token = std::string(trim(e.value));
+  keys.token_line = e;
+  return {};
 }
 
-void read_send(const Section& s, OutputConfig* out, ConfigErrors* errors) {
-  const Entry* e = s.find("send");
-  if (e == nullptr) {
-    return;
+// Read once both keys are known (read_token_file).
+Status set_token_file(OutputKeys& keys, const Entry& e) {
+  keys.token_file_line = e;
+  return {};
+}
+
+Status set_routing_key(OutputConfig& out, const Entry& e) {
+  out.routing_key = std::string(trim(e.value));
+  return {};
+}
+
+Status add_header(OutputConfig& out, const Entry& e) {
+  size_t colon = e.value.find(':');
+  std::string_view name =
+      colon == std::string::npos ? "" : trim(std::string_view(e.value).substr(0, colon));
+  // Header values are secrets (API keys, tokens): the error shows no part of
+  // the line, which may hold nothing but the value.
+  if (colon == std::string::npos) {
+    return make_error("header: expected 'Name: value' (no ':' found; the value is not shown)");
   }
-  out->send_event = out->send_incident = out->send_problem = out->send_heartbeat = false;
-  std::vector<std::string> kinds = split_list(e->value);
+  if (!is_header_name(name)) {
+    return make_error(
+        "header: invalid header name before ':' (letters, digits and "
+        "!#$%&'*+-.^_`|~; the value is not shown)");
+  }
+  out.headers.emplace_back(std::string(name),
+                           std::string(trim(std::string_view(e.value).substr(colon + 1))));
+  return {};
+}
+
+// A TLS file: curl reads it at the first request, so check-config and a
+// reload find out now whether it can.
+template <std::string OutputConfig::*Member>
+Status set_readable_file(OutputConfig& out, const Entry& e) {
+  std::string path(trim(e.value));
+  out.*Member = path;
+  if (Status st = check_readable(path); !st.ok()) {
+    return make_error(e.key + ": cannot read '" + path + "': " + st.error());
+  }
+  return {};
+}
+
+Status set_proxy(OutputConfig& out, const Entry& e) {
+  out.proxy = std::string(trim(e.value));
+  if (userinfo_span(out.proxy).second != 0) {
+    return make_error(
+        "proxy: credentials in the proxy URL are not supported (use http://HOST:PORT; the value "
+        "is not shown)");
+  }
+  if (!is_proxy_url(out.proxy)) {
+    std::string shown =
+        out.proxy.find("://") != std::string::npos ? " '" + shown_url(out.proxy) + "'" : "";
+    return make_error("proxy: invalid proxy" + shown + " (use http://HOST:PORT)");
+  }
+  return {};
+}
+
+Status set_compress(OutputConfig& out, const Entry& e) {
+  out.gzip = trim(e.value) == "gzip";
+  return {};
+}
+
+Status set_spool_full(OutputConfig& out, const Entry& e) {
+  out.drop_newest = trim(e.value) == "drop_newest";
+  return {};
+}
+
+Status set_min_severity(OutputConfig& out, const Entry& e) {
+  // `unknown` ranks as `warning`, so it filters as warning does.
+  out.min_severity = trim(e.value) == "critical" ? CheckState::kCritical : CheckState::kWarning;
+  return {};
+}
+
+Status set_send(OutputConfig& out, const Entry& e) {
+  out.send_event = out.send_incident = out.send_problem = out.send_heartbeat = false;
+  std::vector<std::string> kinds = split_list(e.value);
   if (kinds.empty()) {
-    add_error(errors, e->file, e->line,
-              "send: empty (use a list of event, incident, problem, heartbeat)");
+    return make_error("send: empty (use a list of event, incident, problem, heartbeat)");
   }
   for (const std::string& kind : kinds) {
     if (kind == "event") {
-      out->send_event = true;
+      out.send_event = true;
     } else if (kind == "incident") {
-      out->send_incident = true;
+      out.send_incident = true;
     } else if (kind == "problem") {
-      out->send_problem = true;
+      out.send_problem = true;
     } else if (kind == "heartbeat") {
-      out->send_heartbeat = true;
+      out.send_heartbeat = true;
     } else {
-      add_error(
-          errors, e->file, e->line,
-          "send: unknown record kind '" + kind + "' (use event, incident, problem, heartbeat)");
+      return make_error("send: unknown record kind '" + kind +
+                        "' (use event, incident, problem, heartbeat)");
     }
+  }
+  return {};
+}
+
+const KeyTable<OutputKeys>& output_key_table() {
+  static const KeyTable<OutputKeys> kTable = {
+      key<OutputConfig>("url", ValueType::kString, set_url)
+          .required()
+          .help("`https://…`, `http://…`, `stdout`, or `file:PATH` (JSON lines)"),
+      key<OutputConfig>("format", ValueType::kChoice, set_format)
+          .choices("vigil,pagerduty,alertmanager")
+          .default_value("vigil")
+          .help("record format"),
+      key<OutputKeys>("token", ValueType::kString, set_token)
+          .help("sent as `Authorization: Bearer …`; never logged"),
+      key<OutputKeys>("token_file", ValueType::kPath, set_token_file)
+          .help("file holding the token (surrounding white space stripped); a readable regular "
+                "file"),
+      key<OutputConfig>("routing_key", ValueType::kString, set_routing_key)
+          .help("PagerDuty integration key"),
+      key<OutputConfig>("header", ValueType::kString, add_header)
+          .repeatable()
+          .help("`Name: value`, an extra request header"),
+      key<OutputConfig>("ca_file", ValueType::kPath, set_readable_file<&OutputConfig::ca_file>)
+          .default_text("system CAs")
+          .help("CA certificates to trust; a readable regular file"),
+      key<OutputConfig>("cert_file", ValueType::kPath, set_readable_file<&OutputConfig::cert_file>)
+          .help("client certificate (PEM); a readable regular file"),
+      key<OutputConfig>("key_file", ValueType::kPath, set_readable_file<&OutputConfig::key_file>)
+          .help("client certificate's key (PEM); a readable regular file"),
+      key("tls_verify", &OutputConfig::tls_verify)
+          .default_value("true")
+          .help("peer and host name verification"),
+      key<OutputConfig>("proxy", ValueType::kString, set_proxy)
+          .help("`http://HOST:PORT`; without it no proxy is used, whatever the environment says"),
+      key("timeout", &OutputConfig::timeout)
+          .default_value("10s")
+          .greater_than("0")
+          .help("per request"),
+      key("batch_max", &OutputConfig::batch_max)
+          .integer()
+          .default_value("500")
+          .at_least("1")
+          .help("most records per request"),
+      key("batch_bytes", &OutputConfig::batch_bytes)
+          .default_value("1MiB")
+          .greater_than("0")
+          .help("most bytes of records per request"),
+      key("flush_interval", &OutputConfig::flush_interval)
+          .default_value("1s")
+          .help("how long records wait for a batch to fill"),
+      key<OutputConfig>("compress", ValueType::kChoice, set_compress)
+          .choices("none,gzip")
+          .default_value("none")
+          .help("request body compression"),
+      key("retry_max", &OutputConfig::retry_max)
+          .default_value("5m")
+          .greater_than("0")
+          .help("ceiling of exponential backoff with jitter"),
+      key("spool_max", &OutputConfig::spool_max)
+          .default_value("256MiB")
+          .at_least("4KiB")
+          .help("spool size cap"),
+      key<OutputConfig>("spool_full", ValueType::kChoice, set_spool_full)
+          .choices("drop_oldest,drop_newest")
+          .default_value("drop_oldest")
+          .help("what a full spool drops; every drop is counted"),
+      key<OutputConfig>("min_severity", ValueType::kChoice, set_min_severity)
+          .choices("warning,critical,unknown")
+          .default_value("warning")
+          .help("incident records below it are not sent (`unknown` ranks as `warning`)"),
+      key("min_level", &OutputConfig::min_level)
+          .default_value("0")
+          .help("incident records are sent from the one that reached this escalation level "
+                "through to its `resolve`"),
+      key<OutputConfig>("send", ValueType::kList, set_send)
+          .default_value("event, incident, problem, heartbeat")
+          .help("record kinds this output takes (pagerduty, alertmanager: incidents only)"),
+  };
+  return kTable;
+}
+
+// token_file, unless token is given too.
+void read_token_file(OutputKeys* keys, ConfigErrors* errors) {
+  if (!keys->token_file_line) {
+    return;
+  }
+  const Entry& file = *keys->token_file_line;
+  if (keys->token_line) {
+    const Entry& later = keys->token_line->line > file.line ? *keys->token_line : file;
+    add_error(errors, later.file, later.line, "token and token_file exclude each other");
+    return;
+  }
+  std::string path(trim(file.value));
+  // A token is a line of text; anything larger is surely the wrong file.
+  Result<std::string> text = read_regular_file(path, 64 * 1024);
+  if (!text.ok()) {
+    add_error(errors, file.file, file.line, "token_file: " + text.error());
+    return;
+  }
+  keys->token = std::string(trim(text.value()));
+  if (keys->token.empty()) {
+    add_error(errors, file.file, file.line, "token_file: '" + path + "' is empty");
   }
 }
 
 }  // namespace
 
+std::span<const KeySpec> output_key_specs() { return output_key_table().keys(); }
+
 OutputConfig build_output(const ParsedSection& parsed, ConfigErrors* errors) {
   const Section& s = parsed.section;
-  check_section_keys(parsed, {output_keys()}, errors);
-
-  OutputConfig out;
+  const KeyTable<OutputKeys>& table = output_key_table();
+  OutputKeys keys;
+  (void)table.apply_defaults(&keys);
+  fill_section(parsed, {table.target(&keys)}, errors);
+  read_token_file(&keys, errors);
+  OutputConfig out = std::move(static_cast<OutputConfig&>(keys));
   out.name = s.name.empty() ? "default" : s.name;
   out.file = s.file;
   out.line = s.line;
-  if (const Entry* e = s.find("url")) {
-    out.url = std::string(trim(e->value));
-    if (!is_valid_url(out.url)) {
-      // Shown only when it looks like a URL: a value with no scheme may be a
-      // token pasted into the wrong key.
-      std::string shown =
-          out.url.find("://") != std::string::npos ? " '" + shown_url(out.url) + "'" : "";
-      add_error(errors, e->file, e->line,
-                "url: invalid url" + shown + " (use https://…, http://…, stdout or file:PATH)");
-    }
-  }
-  std::string format = string_value(s, "format").value_or("vigil");
-  if (format == "pagerduty") {
-    out.format = OutputFormat::kPagerDuty;
-  } else if (format == "alertmanager") {
-    out.format = OutputFormat::kAlertmanager;
-  }
-  read_token(s, &out, errors);
-  out.routing_key = std::string(trim(string_value(s, "routing_key").value_or("")));
   if (out.format == OutputFormat::kPagerDuty && out.routing_key.empty() &&
       parsed.broken_keys.count("routing_key") == 0) {
     add_error(errors, s.file, s.line,
               "missing routing_key in " + section_label(s) + " (format pagerduty needs it)");
   }
-  read_headers(s, &out, errors);
-  readable_file(s, "ca_file", &out.ca_file, errors);
-  readable_file(s, "cert_file", &out.cert_file, errors);
-  readable_file(s, "key_file", &out.key_file, errors);
-  out.tls_verify = bool_value(s, "tls_verify").value_or(true);
-  if (const Entry* e = s.find("proxy")) {
-    out.proxy = std::string(trim(e->value));
-    if (userinfo_span(out.proxy).second != 0) {
-      add_error(errors, e->file, e->line,
-                "proxy: credentials in the proxy URL are not supported (use http://HOST:PORT; "
-                "the value is not shown)");
-    } else if (!is_proxy_url(out.proxy)) {
-      std::string shown =
-          out.proxy.find("://") != std::string::npos ? " '" + shown_url(out.proxy) + "'" : "";
-      add_error(errors, e->file, e->line,
-                "proxy: invalid proxy" + shown + " (use http://HOST:PORT)");
-    }
-  }
-  out.timeout = duration_value(s, "timeout").value_or(out.timeout);
-  if (const Entry* e = s.find("batch_max")) {
-    if (std::optional<int> n = int_value(s, "batch_max")) {
-      if (*n < 1) {
-        add_error(errors, e->file, e->line, "batch_max: must be at least 1");
-      }
-      out.batch_max = static_cast<size_t>(*n);
-    }
-  }
-  if (const Entry* e = s.find("batch_bytes")) {
-    if (std::optional<uint64_t> n = size_value(s, "batch_bytes")) {
-      if (*n == 0) {
-        add_error(errors, e->file, e->line, "batch_bytes: must be greater than 0");
-      }
-      out.batch_bytes = *n;
-    }
-  }
-  out.flush_interval = duration_value(s, "flush_interval").value_or(out.flush_interval);
-  out.gzip = string_value(s, "compress").value_or("none") == "gzip";
-  if (const Entry* e = s.find("retry_max")) {
-    if (std::optional<Duration> d = duration_value(s, "retry_max")) {
-      if (d->count() <= 0) {
-        add_error(errors, e->file, e->line, "retry_max: must be greater than 0");
-      }
-      out.retry_max = *d;
-    }
-  }
-  if (const Entry* e = s.find("spool_max")) {
-    if (std::optional<uint64_t> n = size_value(s, "spool_max")) {
-      if (*n < kMinSpool) {
-        add_error(errors, e->file, e->line, "spool_max: must be at least 4KiB");
-      }
-      out.spool_max = *n;
-    }
-  }
-  out.drop_newest = string_value(s, "spool_full").value_or("drop_oldest") == "drop_newest";
-  // `unknown` ranks as `warning` (docs/CONFIGURATION.md), so it filters as warning does.
-  out.min_severity = string_value(s, "min_severity").value_or("warning") == "critical"
-                         ? CheckState::kCritical
-                         : CheckState::kWarning;
-  out.min_level = int_value(s, "min_level").value_or(0);
-  read_send(s, &out, errors);
   return out;
 }
 

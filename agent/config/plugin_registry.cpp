@@ -1,26 +1,31 @@
 #include "agent/config/plugin_registry.h"
 
+#include <vector>
+
 namespace vigil {
 namespace {
 
-std::vector<const Plugin*>& added() {
-  static std::vector<const Plugin*> plugins;  // filled before any thread starts
+// Filled before any thread starts: at the start of main, or of a test.
+std::vector<const Plugin*>& registered() {
+  static std::vector<const Plugin*> plugins = [] {
+    std::span<const Plugin* const> builtin = builtin_plugins();
+    return std::vector<const Plugin*>(builtin.begin(), builtin.end());
+  }();
   return plugins;
 }
 
 }  // namespace
 
-void add_plugin(const Plugin* plugin) { added().push_back(plugin); }
-
-std::vector<const Plugin*> all_plugins() {
-  std::span<const Plugin* const> builtin = builtin_plugins();
-  std::vector<const Plugin*> all(builtin.begin(), builtin.end());
-  all.insert(all.end(), added().begin(), added().end());
-  return all;
+void add_plugin(const Plugin* plugin) {
+  if (find_plugin(plugin->name) == nullptr) {
+    registered().push_back(plugin);
+  }
 }
 
+std::span<const Plugin* const> all_plugins() { return registered(); }
+
 const Plugin* find_plugin(std::string_view name) {
-  for (const Plugin* p : all_plugins()) {
+  for (const Plugin* p : registered()) {
     if (p->name == name) {
       return p;
     }

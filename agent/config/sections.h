@@ -6,23 +6,27 @@
 #include "agent/config/errors.h"
 #include "agent/config/ini_reader.h"
 #include "agent/plugin/collector.h"
+#include "agent/plugin/key_table.h"
 
-// Builders of the typed configuration, one per section type. Each checks its
-// section's keys against the tables of loader.h and reports every error with
-// its FILE:LINE; none stops at the first.
+// Builders of the typed configuration, one per section type. Each fills its
+// structure from its section with the key tables below, and reports every
+// error with its FILE:LINE; none stops at the first.
 namespace vigil {
 
-// [agent], or its defaults when `parsed` is null. `include` is taken as
-// written; the loader resolves it.
+// The key tables of the core sections, each with the structure it fills. They
+// also render docs/CONFIGURATION.md (reference.cpp).
+const KeyTable<AgentConfig>& agent_key_table();
+const KeyTable<IncidentPolicy>& incident_key_table();
+const KeyTable<CheckConfig>& check_key_table();  // keys every check has
+std::span<const KeySpec> output_key_specs();
+
+// [agent], or its defaults when `parsed` is null. `include` is left to the
+// loader, which resolves it.
 void build_agent(const ParsedSection* parsed, AgentConfig* agent, ConfigErrors* errors);
 
-// The [incidents] keys of a section over `policy` ([incidents] itself, or a
-// check's overrides over [incidents]). Types are checked by the caller.
-void apply_incident_keys(const Section& section, IncidentPolicy* policy, ConfigErrors* errors);
-
-// A check of `plugin` (name, rules, defaults from [agent] and [incidents]).
-// Does not call the plugin's create(): the loader does, once the whole
-// configuration is read.
+// A check of `plugin` (name, rules, defaults from [agent] and [incidents], the
+// plugin's options filled from its keys). Does not call the plugin's create():
+// the loader does, once the whole configuration is read.
 CheckConfig build_check(const ParsedSection& parsed, const Plugin& plugin, const AgentConfig& agent,
                         const IncidentPolicy& incidents, ConfigErrors* errors);
 

@@ -68,10 +68,12 @@ StatusSnapshot Agent::snapshot() const {
     if (c.config.plugin_def != nullptr) {
       cs.metric_names.assign(c.config.plugin_def->metrics.begin(),
                              c.config.plugin_def->metrics.end());
+      for (std::string_view counter : c.config.plugin_def->losses) {
+        cs.losses.emplace_back(std::string(counter), c.lost(counter));
+      }
     }
     cs.error = c.error;
     cs.last_run = c.last_run;
-    cs.log_bytes_skipped = c.lost("log_bytes_skipped");
     s.checks.push_back(std::move(cs));
   };
   for (const auto& c : checks_->slots()) {

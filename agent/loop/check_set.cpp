@@ -74,7 +74,7 @@ void CheckSet::start_one(CheckSlot& slot, size_t index) {
     slot.since = it->second.since;
     slot.evaluator->restore_state(slot.state);
   }
-  PluginConfig pc{cc.section, cc.name, host_.procfs, host_.sysfs};
+  PluginConfig pc{cc.section, cc.name, host_.procfs, host_.sysfs, cc.options};
   auto collector = cc.plugin_def->create(pc);
   if (!collector.ok()) {
     // Validated at load time; a failure here is reported as the check's error.

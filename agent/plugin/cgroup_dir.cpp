@@ -6,12 +6,16 @@
 namespace vigil {
 
 Result<CgroupSetting> parse_cgroup_setting(const Section& section) {
-  CgroupSetting out;
   const Entry* e = section.find("cgroup");
   if (e == nullptr) {
-    return out;
+    return CgroupSetting{};
   }
-  std::string_view v = trim(e->value);
+  return parse_cgroup_setting(*e);
+}
+
+Result<CgroupSetting> parse_cgroup_setting(const Entry& entry) {
+  CgroupSetting out;
+  std::string_view v = trim(entry.value);
   if (v == "none") {
     return out;
   }
@@ -21,7 +25,7 @@ Result<CgroupSetting> parse_cgroup_setting(const Section& section) {
   }
   if (v.empty() || v[0] != '/') {
     return make_error_at(
-        e->file, e->line,
+        entry.file, entry.line,
         "cgroup must be none, auto or an absolute cgroup v2 folder, not '" + std::string(v) + "'");
   }
   out.mode = CgroupSetting::Mode::kPath;

@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/plugin/key_table.h"
 #include "agent/plugin/section.h"
 #include "agent/util/result.h"
 
@@ -16,8 +17,15 @@ struct CgroupSetting {
   std::string path;  // kPath only
 };
 
-// Reads the section's `cgroup` key: absent or `none` (host figures), `auto`, or an
-// absolute folder. Errors point at the key's line.
+// The `cgroup` key of a plugin whose options hold a CgroupSetting: `none` by
+// default; a bad folder is an error at its line.
+template <typename Options>
+Key<Options> cgroup_key(CgroupSetting Options::*member);
+
+// Reads a `cgroup` line: `none` (host figures), `auto`, or an absolute folder.
+// Errors point at the line.
+Result<CgroupSetting> parse_cgroup_setting(const Entry& entry);
+// The same for the section's `cgroup` key; absent means `none`.
 Result<CgroupSetting> parse_cgroup_setting(const Section& section);
 
 // The cgroup v2 path in the text of /proc/self/cgroup: its `0::/PATH` line.
@@ -28,5 +36,19 @@ Result<std::string_view> parse_self_cgroup(std::string_view text);
 // path read from `<procfs>/self/cgroup`. Opens files, so never from create().
 Result<std::string> resolve_cgroup_dir(const CgroupSetting& setting, const std::string& procfs,
                                        const std::string& sysfs);
+
+template <typename Options>
+Key<Options> cgroup_key(CgroupSetting Options::*member) {
+  return key<Options>("cgroup", ValueType::kString,
+                      [member](Options& options, const Entry& entry) -> Status {
+                        Result<CgroupSetting> setting = parse_cgroup_setting(entry);
+                        if (!setting.ok()) {
+                          return setting.error_info();
+                        }
+                        options.*member = std::move(setting.value());
+                        return {};
+                      })
+      .default_value("none");
+}
 
 }  // namespace vigil

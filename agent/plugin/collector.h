@@ -7,9 +7,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "agent/plugin/key_table.h"
 #include "agent/plugin/section.h"
 #include "agent/plugin/services.h"
 #include "agent/util/result.h"
@@ -93,26 +95,64 @@ struct PluginConfig {
   std::string_view check_name;
   std::string procfs;
   std::string sysfs;
+  // The plugin's options as the loader filled them from `section` with the
+  // plugin's key table. Empty when the caller did not fill them: then
+  // create_with() fills them from `section` and reports the first error.
+  PluginOptions options = {};
 };
 
 struct Plugin {
   std::string_view name;  // the INI section
-  std::span<const KeySpec> keys;
+  // The plugin's keys and the options struct they fill; null for a plugin
+  // without keys of its own.
+  const KeyTableBase* keys = nullptr;
   // Metrics a rule may name; empty = any (exec).
   std::span<const std::string_view> metrics;
   bool may_block = false;  // run read() on the thread pool with a timeout
   // An incident of this plugin counts the sample's occurrences (log: matching
   // lines), not the evaluations that found the check failing.
   bool counts_lines = false;
+  // The agent's loss counters this plugin reports through Sample::losses (log:
+  // "log_bytes_skipped"): their series exist from the start.
+  std::span<const std::string_view> losses = {};
   // A check of this plugin without rules gets this rule, at the severity named
   // by `severity_key` (log: `matches > 0`).
   std::string_view default_rule = {};
   std::string_view severity_key = {};
   // Validates and builds; must not open files, spawn or touch the network (it
-  // also serves check-config). Errors name the line (make_error_at).
+  // also serves check-config). Errors name the line (make_error_at). Plugins
+  // with keys make it with create_with().
   Result<std::unique_ptr<Collector>> (*create)(const PluginConfig& config) = nullptr;
   // Extra checks only check-config does (exec: is the command executable?).
   std::vector<Error> (*check)(const PluginConfig& config) = nullptr;
+  // The default `timeout` of this plugin's checks, a duration; empty = the
+  // check's interval.
+  std::string_view default_timeout = {};
 };
+
+// Plugin::create for a plugin whose own create() takes its options as its key
+// table filled them: `.create = create_with<kKeys, create>`, where
+//   Result<std::unique_ptr<Collector>> create(const Options&, const PluginConfig&);
+template <auto& Table, auto Make>
+Result<std::unique_ptr<Collector>> create_with(const PluginConfig& config) {
+  using Options = typename std::remove_cvref_t<decltype(Table)>::OptionsType;
+  Result<PluginOptions> options = Table.options_for(config.options, config.section);
+  if (!options.ok()) {
+    return options.error_info();
+  }
+  return Make(*options->template get<Options>(), config);
+}
+
+// Plugin::check likewise: `.check = check_with<kKeys, check>`. Options that do
+// not fill give no error here: create() reports them.
+template <auto& Table, auto Check>
+std::vector<Error> check_with(const PluginConfig& config) {
+  using Options = typename std::remove_cvref_t<decltype(Table)>::OptionsType;
+  Result<PluginOptions> options = Table.options_for(config.options, config.section);
+  if (!options.ok()) {
+    return {};
+  }
+  return Check(*options->template get<Options>(), config);
+}
 
 }  // namespace vigil

@@ -164,9 +164,10 @@ std::string metrics_text(const StatusSnapshot& s) {
   w.family("vigil_log_skipped_bytes_total", "counter",
            "Log bytes skipped (over-long lines, data gone before it was read).");
   for (const CheckStatus& c : s.checks) {
-    if (c.plugin == "log") {
-      w.sample("vigil_log_skipped_bytes_total", {{"check", c.name}},
-               static_cast<double>(c.log_bytes_skipped));
+    for (const auto& [counter, total] : c.losses) {
+      if (counter == "log_bytes_skipped") {
+        w.sample("vigil_log_skipped_bytes_total", {{"check", c.name}}, static_cast<double>(total));
+      }
     }
   }
   w.family("vigil_uptime_seconds", "gauge", "Seconds since the agent started.");

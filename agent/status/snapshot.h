@@ -24,7 +24,8 @@ struct CheckStatus {
   std::vector<std::string> metric_names;
   std::optional<std::string> error;
   std::optional<SystemTime> last_run;
-  uint64_t log_bytes_skipped = 0;  // log checks
+  // The loss counters the plugin reports, and their totals for this check.
+  std::vector<std::pair<std::string, uint64_t>> losses;
 };
 
 // Everything /status, /metrics and `vigil status` show, copied out of the agent

@@ -13,10 +13,15 @@
 namespace vigil {
 namespace {
 
-constexpr KeySpec kKeys[] = {
-    {.name = "cgroup",
-     .type = ValueType::kString,
-     .help = "auto, or a cgroup v2 folder: figures relative to its cpu.max"},
+struct CpuOptions {
+  CgroupSetting cgroup;
+};
+
+const KeyTable<CpuOptions> kKeys = {
+    cgroup_key(&CpuOptions::cgroup)
+        .help("`none`: host figures; `auto`: the agent's own cgroup v2 folder (the `0::/PATH` "
+              "line of `<procfs>/self/cgroup`, under `<sysfs>/fs/cgroup`); or an absolute cgroup "
+              "v2 folder: figures relative to its cpu.max"),
 };
 
 constexpr std::string_view kMetrics[] = {"usage_percent", "user_percent", "system_percent",
@@ -164,22 +169,19 @@ class CpuCollector final : public Collector {
   bool has_cgroup_prev_ = false;
 };
 
-Result<std::unique_ptr<Collector>> create(const PluginConfig& config) {
-  Result<CgroupSetting> cgroup = parse_cgroup_setting(config.section);
-  if (!cgroup) {
-    return cgroup.error_info();
-  }
-  return std::unique_ptr<Collector>(std::make_unique<CpuCollector>(std::move(cgroup.value())));
+Result<std::unique_ptr<Collector>> create(const CpuOptions& options, const PluginConfig& config) {
+  (void)config;
+  return std::unique_ptr<Collector>(std::make_unique<CpuCollector>(options.cgroup));
 }
 
 }  // namespace
 
 const Plugin kCpuPlugin = {
     .name = "cpu",
-    .keys = kKeys,
+    .keys = &kKeys,
     .metrics = kMetrics,
     .may_block = false,
-    .create = create,
+    .create = create_with<kKeys, create>,
 };
 
 }  // namespace vigil

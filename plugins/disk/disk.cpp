@@ -11,11 +11,16 @@
 namespace vigil {
 namespace {
 
-constexpr KeySpec kKeys[] = {
-    {.name = "path",
-     .type = ValueType::kPath,
-     .required = true,
-     .help = "a path on the file system to watch"},
+struct DiskOptions {
+  std::string path;
+};
+
+const KeyTable<DiskOptions> kKeys = {
+    key("path", &DiskOptions::path)
+        .path()
+        .required()
+        .help("any path on the file system to watch (`/`, `/var/lib/postgresql`); it may be "
+              "missing at `check-config` time, and then each collection fails until it appears"),
 };
 
 constexpr std::string_view kMetrics[] = {"used_percent", "free_bytes", "inodes_used_percent",
@@ -52,23 +57,20 @@ class DiskCollector final : public Collector {
   std::string path_;
 };
 
-Result<std::unique_ptr<Collector>> create(const PluginConfig& config) {
-  const Entry* path = config.section.find("path");
-  if (path == nullptr || path->value.empty()) {
-    return make_error_at(config.section.file, config.section.line, "disk needs a path");
-  }
+Result<std::unique_ptr<Collector>> create(const DiskOptions& options, const PluginConfig& config) {
+  (void)config;
   // The path may not exist yet (check-config accepts that); statvfs reports it.
-  return std::unique_ptr<Collector>(std::make_unique<DiskCollector>(path->value));
+  return std::unique_ptr<Collector>(std::make_unique<DiskCollector>(options.path));
 }
 
 }  // namespace
 
 const Plugin kDiskPlugin = {
     .name = "disk",
-    .keys = kKeys,
+    .keys = &kKeys,
     .metrics = kMetrics,
     .may_block = true,
-    .create = create,
+    .create = create_with<kKeys, create>,
 };
 
 }  // namespace vigil

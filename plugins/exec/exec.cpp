@@ -13,13 +13,6 @@
 namespace vigil {
 namespace {
 
-constexpr KeySpec kKeys[] = {
-    {.name = "command",
-     .type = ValueType::kString,
-     .required = true,
-     .help = "the command, split into words as a shell would, without expansion"},
-};
-
 constexpr std::span<const std::string_view> kMetrics = {};
 
 // Commands run with this environment and nothing else: the agent's own
@@ -96,34 +89,40 @@ class ExecCollector final : public Collector {
   std::vector<std::string> argv_;
 };
 
-// create() stays pure: it splits the command; whether the program exists is
-// for check() (check-config) and for each run to find out.
-Result<std::vector<std::string>> parse_command(const PluginConfig& config) {
-  const Entry* e = config.section.find("command");
-  if (e == nullptr) {
-    return make_error_at(config.section.file, config.section.line,
-                         "missing required key 'command'");
-  }
-  auto words = split_command(e->value);
+// The command, split into words; the line, for check-config's errors. The
+// split stays pure: whether the program exists is for check() (check-config)
+// and for each run to find out.
+struct ExecOptions {
+  std::vector<std::string> argv;
+  Entry command;
+};
+
+Status set_command(ExecOptions& o, const Entry& e) {
+  auto words = split_command(e.value);
   if (!words.ok()) {
-    return make_error_at(e->file, e->line, words.error());
+    return make_error(words.error());
   }
   const std::string& program = words.value()[0];
   if (program[0] != '/' && program.find('/') != std::string::npos) {
-    return make_error_at(e->file, e->line,
-                         "command '" + program +
-                             "' must be an absolute path or a name found in PATH (" +
-                             std::string(kPath) + ")");
+    return make_error("command '" + program +
+                      "' must be an absolute path or a name found in PATH (" + std::string(kPath) +
+                      ")");
   }
-  return words;
+  o.argv = std::move(words.value());
+  o.command = e;
+  return {};
 }
 
-Result<std::unique_ptr<Collector>> create(const PluginConfig& config) {
-  auto argv = parse_command(config);
-  if (!argv.ok()) {
-    return argv.error_info();
-  }
-  return std::unique_ptr<Collector>(new ExecCollector(std::move(argv.value())));
+const KeyTable<ExecOptions> kKeys = {
+    key<ExecOptions>("command", ValueType::kString, set_command)
+        .required()
+        .help("the command and its arguments, split into words as a shell would, without "
+              "expansion (below)"),
+};
+
+Result<std::unique_ptr<Collector>> create(const ExecOptions& options, const PluginConfig& config) {
+  (void)config;
+  return std::unique_ptr<Collector>(new ExecCollector(options.argv));
 }
 
 bool is_executable_file(const std::string& path) {
@@ -131,17 +130,13 @@ bool is_executable_file(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
 }
 
-std::vector<Error> check(const PluginConfig& config) {
-  auto argv = parse_command(config);
-  if (!argv.ok()) {
-    return {};  // create() reports it
-  }
-  const Entry* e = config.section.find("command");
-  const std::string& program = argv.value()[0];
+std::vector<Error> check(const ExecOptions& options, const PluginConfig& config) {
+  (void)config;
+  const Entry& e = options.command;
+  const std::string& program = options.argv[0];
   if (program[0] == '/') {
     if (!is_executable_file(program)) {
-      return {
-          make_error_at(e->file, e->line, "command '" + program + "' is not an executable file")};
+      return {make_error_at(e.file, e.line, "command '" + program + "' is not an executable file")};
     }
     return {};
   }
@@ -151,7 +146,7 @@ std::vector<Error> check(const PluginConfig& config) {
     }
   }
   return {make_error_at(
-      e->file, e->line,
+      e.file, e.line,
       "command '" + program + "' is not an executable found in PATH (" + std::string(kPath) + ")")};
 }
 
@@ -159,11 +154,13 @@ std::vector<Error> check(const PluginConfig& config) {
 
 const Plugin kExecPlugin = {
     .name = "exec",
-    .keys = kKeys,
+    .keys = &kKeys,
     .metrics = kMetrics,
     .may_block = false,
-    .create = create,
-    .check = check,
+    .create = create_with<kKeys, create>,
+    .check = check_with<kKeys, check>,
+    // Monitoring plugins expect about this long, whatever the check's interval.
+    .default_timeout = "10s",
 };
 
 }  // namespace vigil

@@ -7,8 +7,6 @@
 namespace vigil {
 namespace {
 
-constexpr std::span<const KeySpec> kKeys = {};
-
 constexpr std::string_view kMetrics[] = {"load1", "load5", "load15", "load1_per_cpu"};
 
 // The load average of <procfs>/loadavg. load1_per_cpu divides by the `cpuN`
@@ -64,7 +62,6 @@ Result<std::unique_ptr<Collector>> create(const PluginConfig& config) {
 
 const Plugin kLoadPlugin = {
     .name = "load",
-    .keys = kKeys,
     .metrics = kMetrics,
     .may_block = false,
     .create = create,

@@ -9,134 +9,77 @@
 namespace vigil {
 namespace {
 
-constexpr KeySpec kKeys[] = {
-    {.name = "path",
-     .type = ValueType::kPath,
-     .required = true,
-     .repeatable = true,
-     .help = "file or glob"},
-    {.name = "match",
-     .type = ValueType::kRegex,
-     .required = true,
-     .repeatable = true,
-     .help = "regex; a line matching any counts"},
-    {.name = "exclude",
-     .type = ValueType::kRegex,
-     .repeatable = true,
-     .help = "regex; matching lines are dropped"},
-    {.name = "window",
-     .type = ValueType::kDuration,
-     .default_text = "1m",
-     .help = "matches are counted over this window"},
-    {.name = "from",
-     .type = ValueType::kChoice,
-     .default_text = "end",
-     .help = "where to start in files seen the first time",
-     .choices = "end,beginning"},
-    {.name = "severity",
-     .type = ValueType::kChoice,
-     .default_text = "warning",
-     .help = "state when matches > 0 and no rule is given",
-     .choices = "warning,critical"},
-    {.name = "max_line",
-     .type = ValueType::kSize,
-     .default_text = "16KiB",
-     .help = "longest line kept; the rest is skipped and counted"},
-    {.name = "rotate_wait",
-     .type = ValueType::kDuration,
-     .default_text = "5s",
-     .help = "how long a renamed file is kept open"},
+const KeyTable<LogOptions> kKeys = {
+    key("path", &LogOptions::globs)
+        .path()
+        .required()
+        .help("file or glob; re-expanded at each collection"),
+    key("match", &LogOptions::match)
+        .regex()
+        .required()
+        .help("regex (PCRE2); a line matching any counts"),
+    key("exclude", &LogOptions::exclude)
+        .regex()
+        .help("regex; a matching line does not count as a match"),
+    key("window", &LogOptions::window)
+        .default_value("1m")
+        .help("`matches` counts the matching lines of this sliding window"),
+    key<LogOptions>("from", ValueType::kChoice,
+                    [](LogOptions& o, const Entry& e) -> Status {
+                      o.from_beginning = trim(e.value) == "beginning";
+                      return {};
+                    })
+        .choices("end,beginning")
+        .default_value("end")
+        .help("where to start in files present when the agent first sees a `path`"),
+    // Read by the core, which gives a check without rules `matches > 0` at this state.
+    key<LogOptions>("severity", ValueType::kChoice)
+        .choices("warning,critical")
+        .default_value("warning")
+        .help("state of a check without rules while `matches > 0`"),
+    key("max_line", &LogOptions::max_line)
+        .default_value("16KiB")
+        .at_least("1")
+        .help("longest line kept; the rest of a longer line is skipped and counted"),
+    key("rotate_wait", &LogOptions::rotate_wait)
+        .default_value("5s")
+        .help("how long a renamed or deleted file stays open after it stopped growing"),
 };
 
 constexpr std::string_view kMetrics[] = {"matches", "lines"};
 
-std::vector<PatternText> patterns(const Section& s, std::string_view key) {
+std::vector<PatternText> patterns(const std::vector<Entry>& lines) {
   std::vector<PatternText> out;
-  for (const Entry* e : s.all(key)) {
-    out.push_back(PatternText{e->value, e->file, e->line});
+  for (const Entry& e : lines) {
+    out.push_back(PatternText{e.value, e.file, e.line});
   }
   return out;
 }
 
-// Reads a duration key, or its default when absent.
-Result<Duration> duration_key(const Section& s, std::string_view key, Duration fallback) {
-  const Entry* e = s.find(key);
-  if (e == nullptr) {
-    return fallback;
-  }
-  auto d = parse_duration(e->value);
-  if (!d.ok()) {
-    return make_error_at(e->file, e->line, std::string(key) + ": " + d.error());
-  }
-  return d.value();
-}
-
-Result<std::unique_ptr<Collector>> create(const PluginConfig& config) {
-  const Section& s = config.section;
-  LogOptions options;
-  for (const Entry* e : s.all("path")) {
-    if (e->value.empty()) {
-      return make_error_at(e->file, e->line, "path: empty");
-    }
-    options.globs.push_back(e->value);
-  }
-  if (options.globs.empty()) {
-    return make_error_at(s.file, s.line, "missing required key 'path'");
-  }
-  std::vector<PatternText> match = patterns(s, "match");
-  if (match.empty()) {
-    return make_error_at(s.file, s.line, "missing required key 'match'");
-  }
-  auto window = duration_key(s, "window", options.window);
-  if (!window.ok()) {
-    return window.error_info();
-  }
-  options.window = window.value();
-  auto rotate_wait = duration_key(s, "rotate_wait", options.rotate_wait);
-  if (!rotate_wait.ok()) {
-    return rotate_wait.error_info();
-  }
-  options.rotate_wait = rotate_wait.value();
-  if (const Entry* e = s.find("from")) {
-    if (e->value != "end" && e->value != "beginning") {
-      return make_error_at(e->file, e->line, "from: expected end or beginning");
-    }
-    options.from_beginning = e->value == "beginning";
-  }
-  if (const Entry* e = s.find("severity")) {
-    if (e->value != "warning" && e->value != "critical") {
-      return make_error_at(e->file, e->line, "severity: expected warning or critical");
-    }
-  }
-  if (const Entry* e = s.find("max_line")) {
-    auto size = parse_size(e->value);
-    if (!size.ok()) {
-      return make_error_at(e->file, e->line, "max_line: " + size.error());
-    }
-    if (size.value() == 0) {
-      return make_error_at(e->file, e->line, "max_line: must be at least 1 byte");
-    }
-    options.max_line = static_cast<size_t>(size.value());
-  }
-  auto matcher = LineMatcher::create(match, patterns(s, "exclude"));
+Result<std::unique_ptr<Collector>> create(const LogOptions& options, const PluginConfig& config) {
+  (void)config;
+  auto matcher = LineMatcher::create(patterns(options.match), patterns(options.exclude));
   if (!matcher.ok()) {
     return matcher.error_info();
   }
   return std::unique_ptr<Collector>(
-      std::make_unique<LogCollector>(std::move(options), std::move(matcher.value())));
+      std::make_unique<LogCollector>(options, std::move(matcher.value())));
 }
+
+constexpr std::string_view kLosses[] = {"log_bytes_skipped"};
 
 }  // namespace
 
 const Plugin kLogPlugin = {
     .name = "log",
-    .keys = kKeys,
+    .keys = &kKeys,
     .metrics = kMetrics,
     .may_block = false,
     .counts_lines = true,
+    .losses = kLosses,
     .default_rule = "matches > 0",
     .severity_key = "severity",
-    .create = create,
+    .create = create_with<kKeys, create>,
 };
 
 }  // namespace vigil

@@ -19,8 +19,13 @@
 
 namespace vigil {
 
+// The keys of a log check, as the key table in log.cpp fills them. The table
+// holds the defaults; these initializers repeat them for code that builds
+// options without it (the collector's tests), and a test keeps the two equal.
 struct LogOptions {
   std::vector<std::string> globs;  // `path` values, re-expanded at each collection
+  std::vector<Entry> match;        // compiled by create() into the LineMatcher
+  std::vector<Entry> exclude;
   Duration window{60000};
   bool from_beginning = false;
   size_t max_line = 16 * 1024;
@@ -28,6 +33,8 @@ struct LogOptions {
   // At most this much of one file is read per pass, so that a large backlog never
   // stalls the loop: the rest is read by the next passes.
   size_t slice_bytes = 16u << 20;
+
+  bool operator==(const LogOptions&) const = default;
 };
 
 // Tails every file matching the globs and counts matching lines.

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "plugins/log/log_collector.h"
 #include "tests/support/temp_dir.h"
 
 namespace vigil {
@@ -34,6 +35,12 @@ TEST_CASE("log plugin declares its metrics and default rule", "[log]") {
   REQUIRE(kLogPlugin.metrics.size() == 2);
   CHECK(kLogPlugin.metrics[0] == "matches");
   CHECK(kLogPlugin.metrics[1] == "lines");
+}
+
+TEST_CASE("log plugin's key table holds LogOptions' defaults", "[log]") {
+  const LogOptions* options = kLogPlugin.keys->make().get<LogOptions>();
+  REQUIRE(options != nullptr);
+  CHECK(*options == LogOptions{});
 }
 
 TEST_CASE("log plugin builds a check from repeated paths and patterns", "[log]") {

@@ -10,10 +10,15 @@
 namespace vigil {
 namespace {
 
-constexpr KeySpec kKeys[] = {
-    {.name = "cgroup",
-     .type = ValueType::kString,
-     .help = "auto, or a cgroup v2 folder: figures relative to its memory.max"},
+struct MemoryOptions {
+  CgroupSetting cgroup;
+};
+
+const KeyTable<MemoryOptions> kKeys = {
+    cgroup_key(&MemoryOptions::cgroup)
+        .help("`none`: host figures; `auto`: the agent's own cgroup v2 folder (the `0::/PATH` "
+              "line of `<procfs>/self/cgroup`, under `<sysfs>/fs/cgroup`); or an absolute cgroup "
+              "v2 folder: figures relative to its memory.max"),
 };
 
 constexpr std::string_view kMetrics[] = {"used_percent", "available_bytes", "available_percent",
@@ -129,22 +134,20 @@ class MemoryCollector final : public Collector {
   std::string stat_path_;
 };
 
-Result<std::unique_ptr<Collector>> create(const PluginConfig& config) {
-  Result<CgroupSetting> cgroup = parse_cgroup_setting(config.section);
-  if (!cgroup) {
-    return cgroup.error_info();
-  }
-  return std::unique_ptr<Collector>(std::make_unique<MemoryCollector>(std::move(cgroup.value())));
+Result<std::unique_ptr<Collector>> create(const MemoryOptions& options,
+                                          const PluginConfig& config) {
+  (void)config;
+  return std::unique_ptr<Collector>(std::make_unique<MemoryCollector>(options.cgroup));
 }
 
 }  // namespace
 
 const Plugin kMemoryPlugin = {
     .name = "memory",
-    .keys = kKeys,
+    .keys = &kKeys,
     .metrics = kMetrics,
     .may_block = false,
-    .create = create,
+    .create = create_with<kKeys, create>,
 };
 
 }  // namespace vigil

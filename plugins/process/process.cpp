@@ -19,17 +19,6 @@
 namespace vigil {
 namespace {
 
-constexpr KeySpec kKeys[] = {
-    {.name = "name", .type = ValueType::kString, .help = "exact comm (at most 15 bytes)"},
-    {.name = "cmdline", .type = ValueType::kRegex, .help = "regex on the command line"},
-    {.name = "pidfile", .type = ValueType::kPath, .help = "file holding the pid"},
-    {.name = "user", .type = ValueType::kString, .help = "user name or uid"},
-    {.name = "window",
-     .type = ValueType::kDuration,
-     .default_text = "10m",
-     .help = "restarts are counted over this window"},
-};
-
 constexpr std::string_view kMetrics[] = {"count",   "cpu_percent", "rss_bytes", "fds",
                                          "threads", "zombies",     "restarts",  "uptime_seconds"};
 
@@ -57,6 +46,62 @@ struct Criteria {
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
+
+// What the keys of a process check say. The user is a uid when given as a
+// number, else a name resolved at collection.
+struct ProcessOptions {
+  std::optional<std::string> name;
+  std::optional<Entry> cmdline;  // compiled by create(), which reports at its line
+  std::optional<std::string> pidfile;
+  std::optional<int64_t> uid;
+  std::optional<std::string> user_name;
+  Duration window{};
+};
+
+Status set_name(ProcessOptions& o, const Entry& e) {
+  if (e.value.empty() || e.value.size() > kCommMax) {
+    return make_error("name '" + e.value +
+                      "' must be 1 to 15 bytes (the kernel's comm); use cmdline for longer names");
+  }
+  o.name = e.value;
+  return {};
+}
+
+Status set_user(ProcessOptions& o, const Entry& e) {
+  std::string_view u = trim(e.value);
+  if (u.empty()) {
+    return make_error("user must be a user name or a uid");
+  }
+  if (all_digits(u)) {
+    if (u.size() > 10 || std::stoll(std::string(u)) > 4294967295LL) {
+      return make_error("uid " + std::string(u) + " is out of range");
+    }
+    o.uid = std::stoll(std::string(u));
+  } else {
+    o.user_name = std::string(u);
+  }
+  return {};
+}
+
+const KeyTable<ProcessOptions> kKeys = {
+    key<ProcessOptions>("name", ValueType::kString, set_name)
+        .help("exact `comm` (the kernel's process name, as `ps -o comm` shows it): at most 15 "
+              "bytes, longer is an error; use `cmdline` for longer names"),
+    key("cmdline", &ProcessOptions::cmdline)
+        .regex()
+        .help("PCRE2 regex searched in the command line (arguments joined by spaces); a bad "
+              "regex is an error at its line"),
+    key("pidfile", &ProcessOptions::pidfile)
+        .path()
+        .help("the process whose pid this file holds; a missing, empty or garbled file matches "
+              "nothing (count 0)"),
+    key<ProcessOptions>("user", ValueType::kString, set_user)
+        .help("real uid owner, by name (resolved through NSS at the first collection; an "
+              "unknown name fails the collection) or number"),
+    key("window", &ProcessOptions::window)
+        .default_value("10m")
+        .help("`restarts` counts over this window"),
+};
 
 // The pid a pidfile names; a missing, empty or garbled file names none.
 std::optional<int> read_pidfile(const std::string& path) {
@@ -299,68 +344,35 @@ Result<Regex> compile_regex(const Entry& e) {
   return re;
 }
 
-Result<std::unique_ptr<Collector>> create(const PluginConfig& config) {
-  const Section& s = config.section;
+Result<std::unique_ptr<Collector>> create(const ProcessOptions& options,
+                                          const PluginConfig& config) {
   Criteria c;
-  if (const Entry* e = s.find("name")) {
-    if (e->value.empty() || e->value.size() > kCommMax) {
-      return make_error_at(e->file, e->line,
-                           "name '" + e->value +
-                               "' must be 1 to 15 bytes (the kernel's comm); use cmdline "
-                               "for longer names");
-    }
-    c.name = e->value;
-  }
-  if (const Entry* e = s.find("cmdline")) {
-    auto re = compile_regex(*e);
+  c.name = options.name;
+  if (options.cmdline) {
+    auto re = compile_regex(*options.cmdline);
     if (!re.ok()) {
       return re.error_info();
     }
     c.cmdline = std::move(re.value());
   }
-  if (const Entry* e = s.find("pidfile")) {
-    if (e->value.empty()) {
-      return make_error_at(e->file, e->line, "pidfile must not be empty");
-    }
-    c.pidfile = e->value;
-  }
-  if (const Entry* e = s.find("user")) {
-    std::string_view u = trim(e->value);
-    if (u.empty()) {
-      return make_error_at(e->file, e->line, "user must be a user name or a uid");
-    }
-    if (all_digits(u)) {
-      if (u.size() > 10 || std::stoll(std::string(u)) > 4294967295LL) {
-        return make_error_at(e->file, e->line, "uid " + std::string(u) + " is out of range");
-      }
-      c.uid = std::stoll(std::string(u));
-    } else {
-      c.user_name = std::string(u);
-    }
-  }
+  c.pidfile = options.pidfile;
+  c.uid = options.uid;
+  c.user_name = options.user_name;
   if (!c.name && !c.cmdline && !c.pidfile && !c.uid && !c.user_name) {
-    return make_error_at(s.file, s.line,
+    return make_error_at(config.section.file, config.section.line,
                          "a process check needs at least one of name, cmdline, pidfile, user");
   }
-  Duration window{std::chrono::minutes(10)};
-  if (const Entry* e = s.find("window")) {
-    auto d = parse_duration(e->value);
-    if (!d.ok()) {
-      return make_error_at(e->file, e->line, d.error());
-    }
-    window = d.value();
-  }
-  return std::unique_ptr<Collector>(new ProcessCollector(std::move(c), window));
+  return std::unique_ptr<Collector>(new ProcessCollector(std::move(c), options.window));
 }
 
 }  // namespace
 
 const Plugin kProcessPlugin = {
     .name = "process",
-    .keys = kKeys,
+    .keys = &kKeys,
     .metrics = kMetrics,
     .may_block = false,
-    .create = create,
+    .create = create_with<kKeys, create>,
 };
 
 }  // namespace vigil

@@ -10,11 +10,16 @@
 namespace vigil {
 namespace {
 
-constexpr KeySpec kKeys[] = {
-    {.name = "fifo",
-     .type = ValueType::kPath,
-     .required = true,
-     .help = "a FIFO the collection opens; it blocks until a writer opens it"},
+struct TestBlockOptions {
+  std::string fifo;
+};
+
+const KeyTable<TestBlockOptions> kKeys = {
+    key("fifo", &TestBlockOptions::fifo)
+        .path()
+        .required()
+        .help("a FIFO (`mkfifo`) the collection opens, which blocks until a writer opens it; a "
+              "missing one fails the collection"),
 };
 
 constexpr std::string_view kMetrics[] = {"value"};
@@ -61,22 +66,20 @@ class TestBlockCollector final : public Collector {
   std::string fifo_;
 };
 
-Result<std::unique_ptr<Collector>> create(const PluginConfig& config) {
-  const Entry* fifo = config.section.find("fifo");
-  if (fifo == nullptr || fifo->value.empty()) {
-    return make_error_at(config.section.file, config.section.line, "testblock needs a fifo");
-  }
-  return std::unique_ptr<Collector>(std::make_unique<TestBlockCollector>(fifo->value));
+Result<std::unique_ptr<Collector>> create(const TestBlockOptions& options,
+                                          const PluginConfig& config) {
+  (void)config;
+  return std::unique_ptr<Collector>(std::make_unique<TestBlockCollector>(options.fifo));
 }
 
 }  // namespace
 
 const Plugin kTestBlockPlugin = {
     .name = "testblock",
-    .keys = kKeys,
+    .keys = &kKeys,
     .metrics = kMetrics,
     .may_block = true,
-    .create = create,
+    .create = create_with<kKeys, create>,
 };
 
 }  // namespace vigil

@@ -31,6 +31,7 @@ StatusSnapshot snapshot_with_fresh_check() {
   CheckStatus lg;
   lg.name = "app";
   lg.plugin = "log";
+  lg.losses = {{"log_bytes_skipped", 0}};  // what the log plugin says it reports
   s.checks.push_back(lg);
   OutputStatus o;
   o.name = "main";
