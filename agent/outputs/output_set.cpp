@@ -49,6 +49,7 @@ Status OutputSet::open_one(const OutputConfig& oc, const AgentInfo& info) {
 }
 
 Status OutputSet::open(const std::vector<OutputConfig>& outputs, const AgentInfo& info) {
+  info_ = info;
   for (const OutputConfig& oc : outputs) {
     if (Status s = open_one(oc, info); !s.ok()) {
       return s;
@@ -64,7 +65,8 @@ void OutputSet::apply(const std::vector<OutputConfig>& outputs, const AgentInfo&
       return o != nullptr && o->config().name == oc.name;
     });
     if (it != outputs_.end()) {
-      (*it)->reconfigure(oc, make_sink(oc, info));
+      // A sink carries the host's name into what it sends: a new name is a new sink.
+      (*it)->reconfigure(oc, make_sink(oc, info), info.host != info_.host);
       kept.push_back(std::move(*it));
       continue;
     }
@@ -83,6 +85,7 @@ void OutputSet::apply(const std::vector<OutputConfig>& outputs, const AgentInfo&
     }
   }
   outputs_ = std::move(kept);
+  info_ = info;
 }
 
 void OutputSet::route(const Record& r) {

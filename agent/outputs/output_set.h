@@ -59,6 +59,7 @@ class OutputSet {
   uv_loop_s* loop_;
   std::string state_dir_;
   Callbacks callbacks_;
+  AgentInfo info_;  // as the sinks were made with
   std::unique_ptr<HttpClient> http_;
   std::vector<std::unique_ptr<Output>> outputs_;
 };

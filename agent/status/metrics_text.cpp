@@ -156,7 +156,8 @@ std::string metrics_text(const StatusSnapshot& s) {
       w.sample(f.name, {{"output", o.name}}, static_cast<double>(o.*f.field));
     }
   }
-  w.family("vigil_spool_corrupt_frames_total", "counter", "Corrupt spool frames cut at start.");
+  w.family("vigil_spool_corrupt_frames_total", "counter",
+           "Records lost to spool corruption (an estimate that errs high).");
   for (const OutputStatus& o : s.outputs) {
     w.sample("vigil_spool_corrupt_frames_total", {{"output", o.name}},
              static_cast<double>(o.corrupt_frames));

@@ -678,8 +678,8 @@ TEST_CASE("a reload that changes nothing delivery reads leaves delivery alone", 
   }
   REQUIRE(f.run_until([&] { return f.endpoint.release != nullptr; }));  // in flight
   OutputConfig same = c;
-  // The same settings, or only routing changed.
-  if (GENERATE(false, true)) {
+  const bool routing_changed = GENERATE(false, true);
+  if (routing_changed) {
     same.min_severity = CheckState::kCritical;
     same.min_level = 2;
     same.send_heartbeat = false;

@@ -309,13 +309,12 @@ TEST_CASE("a corrupt region counts the records it held, not one", "[spool]") {
   uint64_t third = kSegmentHeaderSize + 2 * frame;
   // Three frames damaged with their magics intact, or overwritten, magics and all.
   const bool magics_intact = GENERATE(true, false);
-  if (magics_intact) {
-    for (uint64_t k = 0; k < 3; ++k) {
+  for (uint64_t k = 0; k < 3; ++k) {
+    if (magics_intact) {
       bytes[third + k * frame + 30] ^= 0x01;
-    }
-  } else {
-    for (uint64_t i = third; i < third + 3 * frame; ++i) {
-      bytes[i] = 0;
+    } else {
+      std::fill(bytes.begin() + static_cast<ptrdiff_t>(third + k * frame),
+                bytes.begin() + static_cast<ptrdiff_t>(third + (k + 1) * frame), '\0');
     }
   }
   tmp.write(fs::path(segs[0]).filename().string(), bytes);
