@@ -7,21 +7,14 @@
 #include <vector>
 
 #include "plugins/log/log_collector.h"
+#include "tests/support/plugin_test.h"
 #include "tests/support/temp_dir.h"
 
 namespace vigil {
 namespace {
 
-Section section(std::vector<std::pair<std::string, std::string>> keys) {
-  Section s;
-  s.type = "log";
-  s.file = "checks.ini";
-  s.line = 7;
-  int line = 8;
-  for (auto& [k, v] : keys) {
-    s.entries.push_back(Entry{k, v, "checks.ini", line++});
-  }
-  return s;
+Section section(const test::KeyLines& keys) {
+  return test::make_section("log", keys, "checks.ini", 7);
 }
 
 Result<std::unique_ptr<Collector>> make(const Section& s) {

@@ -14,6 +14,7 @@
 #include "agent/plugin/process_table.h"
 #include "agent/services/process_table_proc.h"
 #include "agent/util/fs.h"
+#include "tests/support/plugin_test.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/agent/services/process_exit.h"
 
@@ -26,17 +27,8 @@ std::string fixture(const std::string& name) {
   return test::source_dir() + "/plugins/process/testdata/" + name;
 }
 
-Section process_section(std::vector<std::pair<std::string, std::string>> keys) {
-  Section s;
-  s.type = "process";
-  s.name = "p";
-  s.file = "/etc/vigil/vigil.ini";
-  s.line = 10;
-  int line = 11;
-  for (auto& [k, v] : keys) {
-    s.entries.push_back(Entry{k, v, s.file, line++});
-  }
-  return s;
+Section process_section(const test::KeyLines& keys) {
+  return test::make_section("process", keys, "/etc/vigil/vigil.ini", 10, "p");
 }
 
 Result<std::unique_ptr<Collector>> make(const Section& s) {

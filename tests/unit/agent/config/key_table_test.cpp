@@ -8,6 +8,7 @@
 #include "agent/config/loader.h"
 #include "agent/config/plugin_registry.h"
 #include "agent/config/sections.h"
+#include "tests/support/plugin_test.h"
 
 namespace vigil {
 namespace {
@@ -51,17 +52,8 @@ const KeyTable<Options> kTable = {
     key<Options>("checked", ValueType::kDuration),
 };
 
-Section section(std::vector<std::pair<std::string, std::string>> keys) {
-  Section s;
-  s.type = "thing";
-  s.name = "t";
-  s.file = "vigil.ini";
-  s.line = 3;
-  int line = 4;
-  for (auto& [k, v] : keys) {
-    s.entries.push_back(Entry{k, v, "vigil.ini", line++});
-  }
-  return s;
+Section section(const test::KeyLines& keys) {
+  return test::make_section("thing", keys, "vigil.ini", 3, "t");
 }
 
 std::vector<std::string> fill(const Section& s, Options* o) {
