@@ -20,7 +20,7 @@ Committer::Committer(uv_loop_t* loop, std::shared_ptr<StateStore> store, Snapsho
                   }),
       retry_timer_(loop, [this] { commit(); }) {}
 
-Committer::~Committer() { *alive_ = false; }
+Committer::~Committer() = default;
 
 void Committer::start() { save_timer_.start(kSaveInterval, kSaveInterval); }
 
@@ -65,11 +65,11 @@ void Committer::commit() {
   waiting_.clear();
   auto result = std::make_shared<SlotFile::SaveResult>();
   std::shared_ptr<StateStore> store = store_;
-  std::weak_ptr<bool> alive = alive_;
+  Liveness::Token alive = liveness_.guard();
   bool queued = run_on_pool(
       loop_, [store, snapshot, result] { *result = store->save(*snapshot); },
       [this, alive, result, batch] {
-        if (auto a = alive.lock(); a && *a) {
+        if (alive.valid()) {
           on_saved(*result, std::move(*batch));
         }
       });

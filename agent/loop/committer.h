@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/loop/liveness.h"
 #include "agent/loop/uv_handle.h"
 #include "agent/records/record.h"
 #include "agent/state/state_store.h"
@@ -84,7 +85,7 @@ class Committer {
   std::string error_;
   Timer save_timer_;
   Timer retry_timer_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Liveness liveness_;  // last member: gone first, so late callbacks find it stale
 };
 
 }  // namespace vigil

@@ -128,7 +128,7 @@ void Output::set_state_provider(std::function<std::vector<std::string>()> fn) {
   }
 }
 
-bool Output::accepts(const Record& r) {
+bool Output::accepts(const Record& r) const {
   bool incident_only = config_.format != OutputFormat::kVigil;
   switch (r.kind) {
     case RecordKind::kEvent:
@@ -146,18 +146,24 @@ bool Output::accepts(const Record& r) {
   // Once an incident has reached this output, the rest of its life follows, so
   // a receiver never holds an incident it will not see resolved.
   if (incident_keys_sent_.count(r.key) != 0) {
-    if (r.resolved) {
-      incident_keys_sent_.erase(r.key);
-    }
     return true;
   }
-  if (severity_rank(r.severity) < severity_rank(config_.min_severity) ||
-      r.escalation_level < config_.min_level) {
+  return severity_rank(r.severity) >= severity_rank(config_.min_severity) &&
+         r.escalation_level >= config_.min_level;
+}
+
+bool Output::offer(const Record& r) {
+  if (!accepts(r)) {
     return false;
   }
-  if (!r.resolved) {
-    incident_keys_sent_.insert(r.key);
+  if (r.kind == RecordKind::kIncident) {
+    if (r.resolved) {
+      incident_keys_sent_.erase(r.key);
+    } else {
+      incident_keys_sent_.insert(r.key);
+    }
   }
+  enqueue(r);
   return true;
 }
 

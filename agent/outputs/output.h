@@ -60,9 +60,13 @@ class Output {
 
   // Opens the spool (blocking; at start or reload, before the loop's work).
   Status open();
-  // Whether this output takes the record (send, min_severity, min_level).
-  bool accepts(const Record& record);
-  // Queues an accepted record; it is appended durably on the thread pool.
+  // Whether this output takes the record (send, min_severity, min_level, and the
+  // incidents it has already sent, whose whole life follows). No side effect.
+  bool accepts(const Record& record) const;
+  // Queues the record if this output takes it, and remembers the incidents it
+  // sent; returns whether it took it.
+  bool offer(const Record& record);
+  // Queues a record; it is appended durably on the thread pool.
   void enqueue(const Record& record);
   // Records handed to enqueue() that are not yet durable in the spool: queued, being
   // appended, or held in memory for lack of disk space (delivered ones excepted).

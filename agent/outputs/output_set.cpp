@@ -90,9 +90,7 @@ void OutputSet::apply(const std::vector<OutputConfig>& outputs, const AgentInfo&
 
 void OutputSet::route(const Record& r) {
   for (auto& o : outputs_) {
-    if (o->accepts(r)) {
-      o->enqueue(r);
-    }
+    o->offer(r);
   }
 }
 

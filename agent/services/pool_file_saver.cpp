@@ -8,7 +8,7 @@ namespace vigil {
 
 PoolFileSaver::PoolFileSaver(uv_loop_s* loop) : loop_(loop) {}
 
-PoolFileSaver::~PoolFileSaver() { *alive_ = false; }
+PoolFileSaver::~PoolFileSaver() = default;
 
 // Saves of one path are ordered by sequence number: a save never replaces the
 // contents of a newer one, whichever thread gets the lock first.
@@ -39,12 +39,12 @@ void PoolFileSaver::start(const std::string& path, File& f) {
   f.running = true;
   auto status = std::make_shared<Status>();
   std::shared_ptr<Disk> disk = disk_;
-  std::weak_ptr<bool> alive = alive_;
+  Liveness::Token alive = liveness_.guard();
   bool queued = run_on_pool(
       loop_,
       [disk, path, contents, status, seq] { *status = write_newest(*disk, path, *contents, seq); },
       [this, alive, path, status] {
-        if (auto a = alive.lock(); !a || !*a) {
+        if (!alive.valid()) {
           return;
         }
         auto it = files_.find(path);

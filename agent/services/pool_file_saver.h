@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "agent/loop/liveness.h"
 #include "agent/plugin/file_saver.h"
 #include "agent/util/result.h"
 
@@ -50,7 +51,7 @@ class PoolFileSaver final : public FileSaver {
   std::set<std::string> failing_;      // paths whose last save failed (logged once)
   uint64_t seq_ = 0;
   std::shared_ptr<Disk> disk_ = std::make_shared<Disk>();
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Liveness liveness_;  // last member: gone first, so late callbacks find it stale
 };
 
 }  // namespace vigil

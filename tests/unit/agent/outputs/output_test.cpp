@@ -320,8 +320,7 @@ TEST_CASE("output delivers durable records in order and acknowledges them", "[ou
   std::vector<Record> records;
   for (int i = 0; i < 10; ++i) {
     records.push_back(event(i));
-    REQUIRE(f.output->accepts(records.back()));
-    f.output->enqueue(records.back());
+    REQUIRE(f.output->offer(records.back()));
   }
   CHECK(f.output->pending() == 10);
   REQUIRE(f.run_until([&] { return f.output->status().sent == 10 && f.output->drained(); }));
@@ -508,62 +507,73 @@ TEST_CASE("output routing follows send, min_severity, min_level and format", "[o
     c.send_event = false;
     c.send_problem = false;
     Fixture f(c);
-    CHECK_FALSE(f.output->accepts(of_kind(RecordKind::kEvent)));
-    CHECK_FALSE(f.output->accepts(of_kind(RecordKind::kProblem)));
-    CHECK(f.output->accepts(of_kind(RecordKind::kHeartbeat)));
-    CHECK(f.output->accepts(incident("h/a", CheckState::kWarning, 0, false)));
+    CHECK_FALSE(f.output->offer(of_kind(RecordKind::kEvent)));
+    CHECK_FALSE(f.output->offer(of_kind(RecordKind::kProblem)));
+    CHECK(f.output->offer(of_kind(RecordKind::kHeartbeat)));
+    CHECK(f.output->offer(incident("h/a", CheckState::kWarning, 0, false)));
     CHECK(f.finish() == 0);
   }
   SECTION("an output without incidents takes none") {
     c.send_incident = false;
     Fixture f(c);
-    CHECK(f.output->accepts(of_kind(RecordKind::kEvent)));
-    CHECK_FALSE(f.output->accepts(incident("h/a", CheckState::kCritical, 3, false)));
+    CHECK(f.output->offer(of_kind(RecordKind::kEvent)));
+    CHECK_FALSE(f.output->offer(incident("h/a", CheckState::kCritical, 3, false)));
     CHECK(f.finish() == 0);
   }
   SECTION("min_severity, with unknown ranking as warning") {
     c.min_severity = CheckState::kCritical;
     Fixture f(c);
-    CHECK_FALSE(f.output->accepts(incident("h/w", CheckState::kWarning, 0, false)));
-    CHECK_FALSE(f.output->accepts(incident("h/u", CheckState::kUnknown, 0, false)));
-    CHECK_FALSE(f.output->accepts(incident("h/w", CheckState::kWarning, 0, true)));
+    CHECK_FALSE(f.output->offer(incident("h/w", CheckState::kWarning, 0, false)));
+    CHECK_FALSE(f.output->offer(incident("h/u", CheckState::kUnknown, 0, false)));
+    CHECK_FALSE(f.output->offer(incident("h/w", CheckState::kWarning, 0, true)));
     // Events are not filtered by severity.
-    CHECK(f.output->accepts(of_kind(RecordKind::kEvent)));
+    CHECK(f.output->offer(of_kind(RecordKind::kEvent)));
     // Once an incident reached the output, it follows it down to its resolve.
-    CHECK(f.output->accepts(incident("h/c", CheckState::kCritical, 0, false)));
-    CHECK(f.output->accepts(incident("h/c", CheckState::kWarning, 0, false)));
-    CHECK(f.output->accepts(incident("h/c", CheckState::kWarning, 0, true)));
+    CHECK(f.output->offer(incident("h/c", CheckState::kCritical, 0, false)));
+    CHECK(f.output->offer(incident("h/c", CheckState::kWarning, 0, false)));
+    CHECK(f.output->offer(incident("h/c", CheckState::kWarning, 0, true)));
     // A new incident of that key starts afresh.
-    CHECK_FALSE(f.output->accepts(incident("h/c", CheckState::kWarning, 0, false)));
+    CHECK_FALSE(f.output->offer(incident("h/c", CheckState::kWarning, 0, false)));
+    CHECK(f.finish() == 0);
+  }
+  SECTION("asking does not remember; taking does") {
+    c.min_severity = CheckState::kCritical;
+    Fixture f(c);
+    Record critical = incident("h/x", CheckState::kCritical, 0, false);
+    Record warning = incident("h/x", CheckState::kWarning, 0, false);
+    CHECK(f.output->accepts(critical));
+    CHECK_FALSE(f.output->accepts(warning));  // asking about the first did not take it
+    CHECK(f.output->offer(critical));
+    CHECK(f.output->accepts(warning));  // taken: the rest of its life follows
     CHECK(f.finish() == 0);
   }
   SECTION("the default min_severity takes unknown") {
     Fixture f(c);
-    CHECK(f.output->accepts(incident("h/u", CheckState::kUnknown, 0, false)));
-    CHECK(f.output->accepts(incident("h/w", CheckState::kWarning, 0, false)));
+    CHECK(f.output->offer(incident("h/u", CheckState::kUnknown, 0, false)));
+    CHECK(f.output->offer(incident("h/w", CheckState::kWarning, 0, false)));
     CHECK(f.finish() == 0);
   }
   SECTION("min_level takes an incident from the level reached to its resolve") {
     c.min_level = 1;
     Fixture f(c);
-    CHECK_FALSE(f.output->accepts(incident("h/a", CheckState::kCritical, 0, false)));
-    CHECK_FALSE(f.output->accepts(incident("h/a", CheckState::kWarning, 0, false)));
-    CHECK(f.output->accepts(incident("h/a", CheckState::kWarning, 1, false)));
-    CHECK(f.output->accepts(incident("h/a", CheckState::kCritical, 1, false)));
-    CHECK(f.output->accepts(incident("h/a", CheckState::kOk, 1, true)));
-    CHECK_FALSE(f.output->accepts(incident("h/a", CheckState::kCritical, 0, false)));
+    CHECK_FALSE(f.output->offer(incident("h/a", CheckState::kCritical, 0, false)));
+    CHECK_FALSE(f.output->offer(incident("h/a", CheckState::kWarning, 0, false)));
+    CHECK(f.output->offer(incident("h/a", CheckState::kWarning, 1, false)));
+    CHECK(f.output->offer(incident("h/a", CheckState::kCritical, 1, false)));
+    CHECK(f.output->offer(incident("h/a", CheckState::kOk, 1, true)));
+    CHECK_FALSE(f.output->offer(incident("h/a", CheckState::kCritical, 0, false)));
     // An incident resolved before reaching the level never reaches the output.
-    CHECK_FALSE(f.output->accepts(incident("h/b", CheckState::kCritical, 0, true)));
+    CHECK_FALSE(f.output->offer(incident("h/b", CheckState::kCritical, 0, true)));
     CHECK(f.finish() == 0);
   }
   SECTION("pagerduty and alertmanager take incidents only, whatever send says") {
     c.format = GENERATE(OutputFormat::kPagerDuty, OutputFormat::kAlertmanager);
     c.send_incident = false;
     Fixture f(c);
-    CHECK_FALSE(f.output->accepts(of_kind(RecordKind::kEvent)));
-    CHECK_FALSE(f.output->accepts(of_kind(RecordKind::kProblem)));
-    CHECK_FALSE(f.output->accepts(of_kind(RecordKind::kHeartbeat)));
-    CHECK(f.output->accepts(incident("h/a", CheckState::kWarning, 0, false)));
+    CHECK_FALSE(f.output->offer(of_kind(RecordKind::kEvent)));
+    CHECK_FALSE(f.output->offer(of_kind(RecordKind::kProblem)));
+    CHECK_FALSE(f.output->offer(of_kind(RecordKind::kHeartbeat)));
+    CHECK(f.output->offer(incident("h/a", CheckState::kWarning, 0, false)));
     CHECK(f.finish() == 0);
   }
 }
@@ -573,11 +583,11 @@ TEST_CASE("output keeps following an incident across a reconfigure", "[output]")
   c.min_severity = CheckState::kCritical;
   Fixture f(c);
   REQUIRE(f.output->open().ok());
-  CHECK(f.output->accepts(incident("h/c", CheckState::kCritical, 0, false)));
+  CHECK(f.output->offer(incident("h/c", CheckState::kCritical, 0, false)));
   f.output->reconfigure(c, std::make_unique<ScriptedSink>(f.loop.get(), &f.endpoint));
   // The receiver holds this incident open: it must see the rest of its life.
-  CHECK(f.output->accepts(incident("h/c", CheckState::kWarning, 0, false)));
-  CHECK(f.output->accepts(incident("h/c", CheckState::kWarning, 0, true)));
+  CHECK(f.output->offer(incident("h/c", CheckState::kWarning, 0, false)));
+  CHECK(f.output->offer(incident("h/c", CheckState::kWarning, 0, true)));
   CHECK(f.finish() == 0);
 }
 
