@@ -31,7 +31,8 @@ TEST_CASE("log plugin declares its metrics and default rule", "[log]") {
 }
 
 TEST_CASE("log plugin's key table holds LogOptions' defaults", "[log]") {
-  const LogOptions* options = kLogPlugin.keys->make().get<LogOptions>();
+  PluginOptions made = kLogPlugin.keys->make();  // holds what get() points into
+  const LogOptions* options = made.get<LogOptions>();
   REQUIRE(options != nullptr);
   CHECK(*options == LogOptions{});
 }
