@@ -80,7 +80,7 @@ int bench_read(const std::string& file) {
       break;
     }
     lines += n;
-    matched += s->matched_lines;
+    matched += s->occurrences;
   }
   double wall = wall_now() - w0;
   double cpu = cpu_now() - c0;

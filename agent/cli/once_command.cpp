@@ -91,7 +91,7 @@ int once_command(const std::string& config_path) {
       ctx.once = true;
       ctx.services = services.services();
       std::shared_ptr<Collector> shared(std::move(collector).value().release());
-      c->runner = std::make_unique<CheckRunner>(&loop, *c->config, shared, ctx,
+      c->runner = std::make_unique<CheckRunner>(&loop, real_clock(), *c->config, shared, ctx,
                                                 [raw, &remaining](Result<Sample> r, MonotonicTime) {
                                                   if (raw->done) {
                                                     return;

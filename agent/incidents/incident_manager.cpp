@@ -12,12 +12,12 @@
 namespace vigil {
 namespace {
 
-// Matching lines as a count: the evaluator reports them as a metric (a double).
-uint64_t line_count(double lines) {
-  if (!std::isfinite(lines) || lines <= 0) {
+// A sample's occurrences as a count (a plugin reports them as a double).
+uint64_t occurrence_count(double occurrences) {
+  if (!std::isfinite(occurrences) || occurrences <= 0) {
     return 0;
   }
-  return static_cast<uint64_t>(std::llround(lines));
+  return static_cast<uint64_t>(std::llround(occurrences));
 }
 
 // A change counts for flapping while it is younger than flap_window. At exactly the
@@ -66,7 +66,7 @@ struct IncidentManager::Impl {
     inc.severity = change.state;
     inc.opened_at = wall;
     inc.opened = now;
-    inc.occurrences = change.counts_lines ? line_count(change.matched_lines) : 1;
+    inc.occurrences = change.counts_occurrences ? occurrence_count(change.occurrences) : 1;
     inc.flapping = flapping;
     inc.summary = change.summary.empty()
                       ? "check " + change.check + " is " + std::string(state_name(change.state))
@@ -163,7 +163,7 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
   t.policy = change.policy;
   t.tags = change.tags;
   t.runbook = change.runbook;
-  t.counts_lines = change.counts_lines;
+  t.counts_occurrences = change.counts_occurrences;
   // Time-driven work first, so this evaluation meets the incident as it is now
   // whether or not the loop's timer has fired yet.
   impl_->run_timers(t, now, &out);
@@ -187,8 +187,8 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
   }
 
   OpenIncident& inc = *t.incident;
-  if (change.counts_lines) {
-    inc.occurrences += line_count(change.matched_lines);
+  if (change.counts_occurrences) {
+    inc.occurrences += occurrence_count(change.occurrences);
   }
   if (change.changed && !change.summary.empty()) {
     inc.summary = change.summary;
@@ -212,7 +212,7 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
 
   // Not ok: a relapse (if the incident was waiting to resolve) or a later event.
   inc.ok_since.reset();
-  if (change.changed && !change.counts_lines) {
+  if (change.changed && !change.counts_occurrences) {
     ++inc.occurrences;
   }
   CheckState previous = inc.severity;

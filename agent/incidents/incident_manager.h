@@ -24,9 +24,9 @@ struct CheckChange {
   std::string summary;   // the event's message
   std::string runbook;
   Tags tags;
-  bool counts_lines = false;  // occurrences count matching lines
-  double matched_lines = 0;   // log checks: matching lines read by this evaluation
-  IncidentPolicy policy;      // the check's effective [incidents] settings
+  bool counts_occurrences = false;  // the incident counts occurrences, not evaluations
+  double occurrences = 0;           // what the evaluation's sample counted
+  IncidentPolicy policy;            // the check's effective [incidents] settings
 };
 
 // Folds check states into incidents and incidents into problems (docs/INCIDENTS.md;

@@ -59,7 +59,7 @@ struct CheckTrack {
   IncidentPolicy policy;  // the latest one seen for the check
   Tags tags;
   std::string runbook;
-  bool counts_lines = false;
+  bool counts_occurrences = false;
   // Removed from the configuration: kept only while its problem lasts.
   bool removed = false;
   std::optional<CheckState> state;  // the latest evaluated state

@@ -77,7 +77,7 @@ json track_json(const CheckTrack& t, MonotonicTime now) {
           {"state", t.state ? json(state_name(*t.state)) : json(nullptr)},
           {"tags", tags},
           {"runbook", t.runbook},
-          {"is_log", t.counts_lines},
+          {"is_log", t.counts_occurrences},
           {"policy", policy_json(t.policy)},
           {"changes_ago_ms", changes},
           {"last_change_ago_ms", ms_or_null(t.last_change, now)},
@@ -300,7 +300,8 @@ std::optional<CheckTrack> read_track(const json& j, const std::string& where, co
     t.tags.emplace_back(tag[0].get<std::string>(), tag[1].get<std::string>());
   }
   t.runbook = r.str("runbook");
-  t.counts_lines = r.boolean("is_log");  // the key keeps its first name: saved states stay readable
+  t.counts_occurrences =
+      r.boolean("is_log");  // the key keeps its first name: saved states stay readable
   t.policy = read_policy(r.object("policy"), where + ".policy", error);
   for (const json& c : r.array("changes_ago_ms")) {
     if (!c.is_number_integer()) {

@@ -13,9 +13,10 @@
 
 namespace vigil {
 
-Agent::Agent(uv_loop_t* loop, Config config)
+Agent::Agent(uv_loop_t* loop, Config config, const Clock& clock)
     : loop_(loop),
       config_(std::move(config)),
+      clock_(clock),
       instance_(uuid_v4()),
       started_(loop_now(loop)),
       incidents_(clock_, config_.agent.hostname),
@@ -91,7 +92,7 @@ void Agent::start_checks() {
   CheckSet::Host host{config_.agent.procfs, config_.agent.sysfs, config_.agent.state_dir,
                       services_->services()};
   checks_ = std::make_unique<CheckSet>(
-      loop_, host, [this](CheckSlot& slot, const Evaluation& eval, double occurrences) {
+      loop_, clock_, host, [this](CheckSlot& slot, const Evaluation& eval, double occurrences) {
         if (!stopping_) {
           handle_evaluation(slot, eval, occurrences);
         }

@@ -33,7 +33,9 @@ class StatusServer;
 // method runs on the loop thread.
 class Agent {
  public:
-  Agent(uv_loop_t* loop, Config config);
+  // Record times and the agent's windows read `clock`; libuv's timers run on the
+  // host's monotonic clock whatever it says.
+  Agent(uv_loop_t* loop, Config config, const Clock& clock = real_clock());
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -76,7 +78,7 @@ class Agent {
 
   uv_loop_t* loop_;
   Config config_;
-  RealClock clock_;
+  const Clock& clock_;
   std::string instance_;
   MonotonicTime started_;
   std::optional<StateDirLock> lock_;

@@ -28,7 +28,7 @@ void Agent::load_saved_state() {
                 "; starting without it");
     }
   }
-  committer_->restore(std::move(s.pending));  // spooled again; a receiver deduplicates by id
+  committer_->restore(std::move(s.unspooled));  // spooled again; a receiver deduplicates by id
   if (auto it = s.checks.find("vigil"); it != s.checks.end()) {
     self_.state = it->second.state;
     self_.since = it->second.since;

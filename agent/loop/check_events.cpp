@@ -42,8 +42,9 @@ CheckEvents::Outcome CheckEvents::on_evaluation(CheckSlot& slot, const Evaluatio
   change.summary = eval.message;
   change.runbook = slot.config.runbook;
   change.tags = slot.config.tags;
-  change.counts_lines = slot.config.plugin_def != nullptr && slot.config.plugin_def->counts_lines;
-  change.matched_lines = occurrences;
+  change.counts_occurrences =
+      slot.config.plugin_def != nullptr && slot.config.plugin_def->counts_occurrences;
+  change.occurrences = occurrences;
   change.policy = slot.config.incidents;
   for (Record& r : incidents_.on_evaluation(change)) {
     out.records.push_back(std::move(r));

@@ -2,20 +2,9 @@
 
 #include <exception>
 
-namespace vigil {
+#include "agent/loop/pool.h"
 
-// One blocking collection on the thread pool. It owns what the pool thread uses
-// (the collector and the context), because the runner may be gone when a hung
-// call finally returns; it finds the runner again through `alive`.
-struct CheckRunner::Work {
-  uv_work_t req{};
-  std::shared_ptr<Collector> collector;
-  CollectContext ctx;
-  std::shared_ptr<bool> alive;
-  CheckRunner* runner = nullptr;
-  uint64_t generation = 0;
-  Result<Sample> result = make_error("collection did not run");
-};
+namespace vigil {
 
 namespace {
 
@@ -38,10 +27,11 @@ std::string format_duration(Duration d) {
 
 }  // namespace
 
-CheckRunner::CheckRunner(uv_loop_t* loop, const CheckConfig& check,
+CheckRunner::CheckRunner(uv_loop_t* loop, const Clock& clock, const CheckConfig& check,
                          std::shared_ptr<Collector> collector, CollectContext base,
                          ResultFn on_result)
     : loop_(loop),
+      clock_(clock),
       name_(check.name),
       interval_(check.interval),
       timeout_(check.timeout),
@@ -50,14 +40,13 @@ CheckRunner::CheckRunner(uv_loop_t* loop, const CheckConfig& check,
       base_(std::move(base)),
       on_result_(std::move(on_result)),
       interval_timer_(loop, [this] { on_due(); }),
-      timeout_timer_(loop, [this] { on_timeout(); }),
-      alive_(std::make_shared<bool>(true)) {
+      timeout_timer_(loop, [this] { on_timeout(); }) {
   base_.interval = interval_;
   base_.timeout = timeout_;
 }
 
 CheckRunner::~CheckRunner() {
-  *alive_ = false;
+  run_.renew();  // a collector that calls back from stop() finds the runner gone
   stop();
 }
 
@@ -96,61 +85,48 @@ void CheckRunner::on_due() {
 }
 
 void CheckRunner::run_once(MonotonicTime scheduled) {
-  uint64_t generation = ++generation_;
+  run_.renew();  // results of earlier runs that come late are dropped
+  Liveness::Token run = run_.guard();
   in_flight_ = true;
   timed_out_ = false;
   scheduled_ = scheduled;
   CollectContext ctx = base_;
   ctx.now = scheduled;
-  ctx.wall = std::chrono::system_clock::now();
+  ctx.wall = clock_.wall();
   timeout_timer_.start(timeout_);
   if (may_block_) {
-    auto* w = new Work;
-    w->collector = collector_;
-    w->ctx = std::move(ctx);
-    w->alive = alive_;
-    w->runner = this;
-    w->generation = generation;
-    w->req.data = w;
-    int rc = uv_queue_work(
-        loop_, &w->req,
-        [](uv_work_t* req) noexcept {
-          auto* work = static_cast<Work*>(req->data);
-          work->result = guarded_read(*work->collector, work->ctx);
-        },
-        [](uv_work_t* req, int status) noexcept {
-          auto* work = static_cast<Work*>(req->data);
-          if (*work->alive) {
-            work->runner->finish(work->generation, status == UV_ECANCELED
-                                                       ? Result<Sample>(make_error("cancelled"))
-                                                       : std::move(work->result));
+    // The pool thread holds its own collector and context: a hung call may return
+    // after the runner is gone.
+    auto result = std::make_shared<Result<Sample>>(make_error("collection did not run"));
+    bool queued = run_on_pool(
+        loop_, [collector = collector_, ctx, result] { *result = guarded_read(*collector, ctx); },
+        [this, run, result] {
+          if (run.valid()) {
+            finish(std::move(*result));
           }
-          delete work;
         });
-    if (rc != 0) {
-      delete w;
-      finish(generation, make_error(std::string("cannot queue collection: ") + uv_strerror(rc)));
+    if (!queued) {
+      finish(make_error("cannot queue the collection on the thread pool"));
     }
     return;
   }
   // Async or inline collectors. `done` may run before collect() returns.
-  std::weak_ptr<bool> alive = alive_;
-  auto done = [this, alive, generation](Result<Sample> r) {
-    if (auto a = alive.lock(); a && *a) {
-      finish(generation, std::move(r));
+  auto done = [this, run](Result<Sample> r) {
+    if (run.valid()) {
+      finish(std::move(r));
     }
   };
   try {
     collector_->collect(ctx, done);
   } catch (const std::exception& e) {
-    finish(generation, make_error(std::string("collector failed: ") + e.what()));
+    finish(make_error(std::string("collector failed: ") + e.what()));
   } catch (...) {
-    finish(generation, make_error("collector failed"));
+    finish(make_error("collector failed"));
   }
 }
 
-void CheckRunner::finish(uint64_t generation, Result<Sample> result) {
-  if (generation != generation_ || !in_flight_) {
+void CheckRunner::finish(Result<Sample> result) {
+  if (!in_flight_) {
     return;
   }
   in_flight_ = false;
@@ -169,10 +145,10 @@ void CheckRunner::on_timeout() {
   }
   timed_out_ = true;
   if (!may_block_) {
-    // An async collection that ignored its timeout: forget it, its late result
-    // is dropped by generation.
+    // An async collection that ignored its timeout: forget it, and drop its late
+    // result.
     in_flight_ = false;
-    ++generation_;
+    run_.renew();
   }
   on_result_(make_error("collection timed out after " + format_duration(timeout_)), scheduled_);
 }

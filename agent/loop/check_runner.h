@@ -5,6 +5,7 @@
 #include <string>
 
 #include "agent/config/config.h"
+#include "agent/loop/liveness.h"
 #include "agent/loop/uv_handle.h"
 #include "agent/plugin/collector.h"
 #include "agent/util/result.h"
@@ -24,8 +25,10 @@ class CheckRunner {
  public:
   using ResultFn = std::function<void(Result<Sample>, MonotonicTime scheduled)>;
 
-  CheckRunner(uv_loop_t* loop, const CheckConfig& check, std::shared_ptr<Collector> collector,
-              CollectContext base, ResultFn on_result);
+  // `clock` gives the samples' wall time; runs are timed by libuv on the host's
+  // monotonic clock.
+  CheckRunner(uv_loop_t* loop, const Clock& clock, const CheckConfig& check,
+              std::shared_ptr<Collector> collector, CollectContext base, ResultFn on_result);
   ~CheckRunner();
   CheckRunner(const CheckRunner&) = delete;
   CheckRunner& operator=(const CheckRunner&) = delete;
@@ -36,13 +39,13 @@ class CheckRunner {
   const std::string& name() const { return name_; }
 
  private:
-  struct Work;
   void on_due();
   void run_once(MonotonicTime scheduled);
-  void finish(uint64_t generation, Result<Sample> result);
+  void finish(Result<Sample> result);
   void on_timeout();
 
   uv_loop_t* loop_;
+  const Clock& clock_;
   std::string name_;
   Duration interval_;
   Duration timeout_;
@@ -52,12 +55,13 @@ class CheckRunner {
   ResultFn on_result_;
   Timer interval_timer_;
   Timer timeout_timer_;
-  uint64_t generation_ = 0;  // of the collection in flight; late results of others are dropped
   bool in_flight_ = false;
   bool timed_out_ = false;  // the call in flight passed its timeout
   MonotonicTime scheduled_{};
   MonotonicTime next_due_{};
-  std::shared_ptr<bool> alive_;
+  // Renewed at each run: callbacks of an earlier run, or of a runner that is gone,
+  // find their token stale.
+  Liveness run_;
 };
 
 }  // namespace vigil

@@ -48,8 +48,11 @@ uint64_t CheckSlot::lost(std::string_view counter) const {
   return total;
 }
 
-CheckSet::CheckSet(uv_loop_t* loop, Host host, OnEvaluation on_evaluation)
-    : loop_(loop), host_(std::move(host)), on_evaluation_(std::move(on_evaluation)) {}
+CheckSet::CheckSet(uv_loop_t* loop, const Clock& clock, Host host, OnEvaluation on_evaluation)
+    : loop_(loop),
+      clock_(clock),
+      host_(std::move(host)),
+      on_evaluation_(std::move(on_evaluation)) {}
 
 CheckSet::~CheckSet() { stop(); }
 
@@ -93,7 +96,7 @@ void CheckSet::start_one(CheckSlot& slot, size_t index) {
   std::shared_ptr<Collector> shared(std::move(collector).value().release());
   CheckSlot* raw = &slot;
   slot.runner = std::make_unique<CheckRunner>(
-      loop_, cc, shared, ctx, [this, raw](Result<Sample> r, MonotonicTime scheduled) {
+      loop_, clock_, cc, shared, ctx, [this, raw](Result<Sample> r, MonotonicTime scheduled) {
         on_result(*raw, std::move(r), scheduled);
       });
   slot.runner->start(splay_for(index, cc.interval));
@@ -103,7 +106,7 @@ void CheckSet::on_result(CheckSlot& slot, Result<Sample> result, MonotonicTime s
   if (stopped_) {
     return;
   }
-  slot.last_run = std::chrono::system_clock::now();
+  slot.last_run = clock_.wall();
   Evaluation eval;
   double occurrences = 0;
   if (result.ok()) {
@@ -113,12 +116,12 @@ void CheckSet::on_result(CheckSlot& slot, Result<Sample> result, MonotonicTime s
     }
     slot.metrics = sample.metrics;
     slot.error.reset();
-    for (const std::string& line : sample.lines) {
+    for (const std::string& line : sample.examples) {
       if (slot.examples.size() < kMaxExampleLines) {
         slot.examples.push_back(line);
       }
     }
-    occurrences = sample.matched_lines;
+    occurrences = sample.occurrences;
     eval = slot.evaluator->on_sample(sample, scheduled);
   } else {
     slot.error = result.error();

@@ -48,7 +48,7 @@ class CheckSet {
     Services* services = nullptr;
   };
 
-  CheckSet(uv_loop_t* loop, Host host, OnEvaluation on_evaluation);
+  CheckSet(uv_loop_t* loop, const Clock& clock, Host host, OnEvaluation on_evaluation);
   ~CheckSet();
   CheckSet(const CheckSet&) = delete;
   CheckSet& operator=(const CheckSet&) = delete;
@@ -79,6 +79,7 @@ class CheckSet {
   void on_result(CheckSlot& slot, Result<Sample> result, MonotonicTime scheduled);
 
   uv_loop_t* loop_;
+  const Clock& clock_;
   Host host_;
   OnEvaluation on_evaluation_;
   std::map<std::string, SavedCheck> saved_;

@@ -44,7 +44,7 @@ void Committer::emit(std::vector<Record> records) {
 
 AgentState Committer::state() const {
   AgentState s = snapshot_();
-  s.pending.assign(unspooled_.begin(), unspooled_.end());
+  s.unspooled.assign(unspooled_.begin(), unspooled_.end());
   return s;
 }
 

@@ -6,15 +6,9 @@
 namespace vigil {
 
 HttpSink::HttpSink(HttpClient& client, const OutputConfig& config, AgentInfo agent)
-    : client_(client),
-      config_(config),
-      agent_(std::move(agent)),
-      alive_(std::make_shared<bool>(true)) {}
+    : client_(client), config_(config), agent_(std::move(agent)) {}
 
-HttpSink::~HttpSink() {
-  *alive_ = false;
-  abort();
-}
+HttpSink::~HttpSink() { abort(); }
 
 size_t HttpSink::max_batch(size_t configured) const {
   return config_.format == OutputFormat::kPagerDuty ? 1 : configured;
@@ -74,11 +68,9 @@ void HttpSink::post(std::string body, std::function<void(SendOutcome)> done) {
   } else {
     req.body = std::move(body);
   }
-  std::weak_ptr<bool> alive = alive_;
-  in_flight_ =
-      client_.post(std::move(req), [this, alive, done = std::move(done)](HttpResponse resp) {
-        auto a = alive.lock();
-        if (!a || !*a) {
+  in_flight_ = client_.post(
+      std::move(req), [this, alive = liveness_.guard(), done = std::move(done)](HttpResponse resp) {
+        if (!alive.valid()) {
           return;
         }
         in_flight_ = 0;

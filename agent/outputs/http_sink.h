@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "agent/config/config.h"
+#include "agent/loop/liveness.h"
 #include "agent/outputs/formats.h"
 #include "agent/outputs/sink.h"
 
@@ -32,7 +33,7 @@ class HttpSink final : public Sink {
   const OutputConfig config_;
   AgentInfo agent_;
   uint64_t in_flight_ = 0;
-  std::shared_ptr<bool> alive_;
+  Liveness liveness_;  // a reply that comes after the sink is gone finds it stale
 };
 
 }  // namespace vigil

@@ -168,11 +168,11 @@ bool Output::offer(const Record& r) {
 }
 
 void Output::enqueue(const Record& r) {
-  pending_.push_back(SpoolEntry{r.id, r.json, {}});
-  flush_pending();
+  queued_.push_back(SpoolEntry{r.id, r.json, {}});
+  flush_queued();
 }
 
-void Output::flush_pending() {
+void Output::flush_queued() {
   if (append_running_ || spool_ == nullptr) {
     return;
   }
@@ -181,10 +181,10 @@ void Output::flush_pending() {
     // them, to be sent from memory now and offered to the spool with them at the
     // next retry: appended alone they would overtake the held ones.
     uint64_t dropped = memory_dropped_;
-    for (SpoolEntry& e : pending_) {
+    for (SpoolEntry& e : queued_) {
       hold(std::move(e));
     }
-    pending_.clear();
+    queued_.clear();
     if (memory_dropped_ > dropped) {
       log_warning("output " + config_.name + ": memory for records the disk has no room for " +
                   "is full: dropped " + std::to_string(memory_dropped_ - dropped) + " record(s)");
@@ -195,7 +195,7 @@ void Output::flush_pending() {
     maybe_deliver();
     return;
   }
-  if (pending_.empty()) {
+  if (queued_.empty()) {
     return;
   }
   start_append();
@@ -206,16 +206,16 @@ void Output::flush_pending() {
 void Output::start_append() {
   auto batch = std::make_shared<std::vector<SpoolEntry>>();
   auto held_seqs = std::make_shared<std::vector<uint64_t>>();
-  batch->reserve(held_.size() + pending_.size());
+  batch->reserve(held_.size() + queued_.size());
   for (const Held& h : held_) {
     batch->push_back(h.entry);
     held_seqs->push_back(h.seq);
   }
-  appending_ = pending_.size();
-  for (SpoolEntry& e : pending_) {
+  appending_ = queued_.size();
+  for (SpoolEntry& e : queued_) {
     batch->push_back(std::move(e));
   }
-  pending_.clear();
+  queued_.clear();
   append_running_ = true;
   auto result = std::make_shared<Result<AppendResult>>(make_error("not run"));
   std::shared_ptr<Spool> spool = spool_;
@@ -278,7 +278,7 @@ void Output::on_appended(std::vector<SpoolEntry>& batch, const std::vector<uint6
   if (on_durable_) {
     on_durable_();
   }
-  flush_pending();
+  flush_queued();
   maybe_deliver();
 }
 
@@ -331,9 +331,9 @@ void Output::release_held(uint64_t through_seq) {
 
 bool Output::drained() const {
   if (spool_ == nullptr) {
-    return pending_.empty();
+    return queued_.empty();
   }
-  return pending_.empty() && !append_running_ && held_.empty() && spool_->stats().records == 0;
+  return queued_.empty() && !append_running_ && held_.empty() && spool_->stats().records == 0;
 }
 
 void Output::reconfigure(OutputConfig config, std::unique_ptr<Sink> sink, bool sink_changed) {

@@ -46,7 +46,7 @@ struct OutputStatus {
 // A full disk is the exception to "durable first": records the spool has no room for
 // are held in memory (up to min(spool_max, 16 MiB) of them, spool_full deciding
 // beyond that), sent after the spooled ones, and offered to the spool again every
-// second until it takes them. They count as pending() meanwhile, so the agent keeps
+// second until it takes them. They count as unspooled() meanwhile, so the agent keeps
 // them in its own state.
 class Output {
  public:
@@ -70,10 +70,10 @@ class Output {
   void enqueue(const Record& record);
   // Records handed to enqueue() that are not yet durable in the spool: queued, being
   // appended, or held in memory for lack of disk space (delivered ones excepted).
-  size_t pending() const { return pending_.size() + appending_ + held_.size(); }
-  // Called when pending() may have fallen: after each append, and after records held
-  // in memory were delivered (the agent clears its pending state when every output
-  // has none).
+  size_t unspooled() const { return queued_.size() + appending_ + held_.size(); }
+  // Called when unspooled() may have fallen: after each append, and after records held
+  // in memory were delivered (the agent drops its copy of unspooled records when
+  // every output has none).
   void set_on_durable(std::function<void()> fn) { on_durable_ = std::move(fn); }
   // Called after each acknowledged (or dead-lettered) batch leaves the spool.
   void set_on_acked(std::function<void()> fn) { on_acked_ = std::move(fn); }
@@ -116,7 +116,7 @@ class Output {
     SpoolEntry entry;
   };
 
-  void flush_pending();
+  void flush_queued();
   void start_append();
   void on_appended(std::vector<SpoolEntry>& batch, const std::vector<uint64_t>& held_seqs,
                    Result<AppendResult> result);
@@ -141,8 +141,8 @@ class Output {
   FatalFn on_fatal_;
   std::shared_ptr<Spool> spool_;
   std::function<ssize_t(int, const void*, size_t)> spool_write_fn_;
-  std::vector<SpoolEntry> pending_;  // accepted, not yet handed to an append
-  size_t appending_ = 0;             // records of the running append that came from pending_
+  std::vector<SpoolEntry> queued_;  // accepted, not yet handed to an append
+  size_t appending_ = 0;             // records of the running append that came from queued_
   bool append_running_ = false;
   // Refused by a full disk, oldest first, all newer than anything in the spool.
   std::deque<Held> held_;

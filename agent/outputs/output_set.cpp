@@ -96,7 +96,7 @@ void OutputSet::route(const Record& r) {
 
 void OutputSet::on_durable() {
   for (const auto& o : outputs_) {
-    if (o->pending() > 0) {
+    if (o->unspooled() > 0) {
       return;
     }
   }

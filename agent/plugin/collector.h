@@ -29,18 +29,29 @@ struct LossCount {
   uint64_t total = 0;
 };
 
-// A sample carries at most this many example lines (log: matching lines); an
-// event quotes the first ones since the previous event.
+// A check keeps at most this many example lines between two events; an event
+// quotes them.
 inline constexpr size_t kMaxExampleLines = 5;
 
-// One reading of a check's metrics, in the order the plugin reports them.
+// One reading of a check, in typed channels. The core knows the channels, never
+// the plugin that filled them.
 struct Sample {
+  // Gauges: named numbers, in the order the plugin reports them; rules name them.
   std::vector<std::pair<std::string, double>> metrics;
-  std::optional<std::string> message;  // exec: first output line before any `|`
-  std::optional<int> exit_code;        // exec: the Nagios exit code, a first rule
-  std::vector<std::string> lines;      // log: matching lines read since the last call
-  double matched_lines = 0;            // log: matching lines read by this collection
-  std::vector<LossCount> losses;       // what the plugin lost, not a reading
+  // A line that says what the plugin saw (a command's first output line, a
+  // probe's error); an event quotes it as its message.
+  std::optional<std::string> message;
+  // A state the plugin decides itself, as a Nagios exit code (0 ok, 1 warning,
+  // 2 critical, 3 or more unknown). It counts as the check's first rule, and an
+  // event names it as the metric `status`.
+  std::optional<int> state_code;
+  // Example lines since the last collection (at most kMaxExampleLines are kept);
+  // an event quotes them as its `samples`.
+  std::vector<std::string> examples;
+  // Occurrences this collection counted (matching lines): an incident of a plugin
+  // with `counts_occurrences` adds them up.
+  double occurrences = 0;
+  std::vector<LossCount> losses;  // what the plugin lost, not a reading
 
   void set(std::string name, double value) { metrics.emplace_back(std::move(name), value); }
   const double* find(std::string_view name) const {
@@ -109,9 +120,9 @@ struct Plugin {
   // Metrics a rule may name; empty = any (exec).
   std::span<const std::string_view> metrics;
   bool may_block = false;  // run read() on the thread pool with a timeout
-  // An incident of this plugin counts the sample's occurrences (log: matching
-  // lines), not the evaluations that found the check failing.
-  bool counts_lines = false;
+  // An incident of this plugin counts the samples' occurrences, not the
+  // evaluations that found the check failing.
+  bool counts_occurrences = false;
   // The agent's loss counters this plugin reports through Sample::losses (log:
   // "log_bytes_skipped"): their series exist from the start.
   std::span<const std::string_view> losses = {};

@@ -50,9 +50,9 @@ bool held_by_clear(const Rule& rule, double v) {
   return false;
 }
 
-// The exec exit code as a first rule (plugins/exec/README.md): 0 ok, 1 warning,
-// 2 critical, anything else (3 or more, or a code no plugin should report) unknown.
-CheckState exit_code_state(int code) {
+// A plugin's state code (Sample::state_code, a Nagios exit code) as a first rule:
+// 0 ok, 1 warning, 2 critical, anything else (3 or more, or a negative code) unknown.
+CheckState state_of_code(int code) {
   switch (code) {
     case 0:
       return CheckState::kOk;
@@ -121,19 +121,19 @@ Evaluation RuleEvaluator::on_sample(const Sample& sample, MonotonicTime now) {
   failures_ = 0;
 
   // Among rules that stop at this same evaluation, the one reported is the one that
-  // was worst (the exit code first, then file order among equals): it is the one the
+  // was worst (the state code first, then file order among equals): it is the one the
   // previous event named.
   int stopped_now = kNoSource;
   CheckState stopped_state = CheckState::kOk;
-  CheckState exit_state = CheckState::kOk;
-  if (sample.exit_code) {
-    exit_state = exit_code_state(*sample.exit_code);
-    if (exit_state_ != CheckState::kOk && exit_state == CheckState::kOk) {
-      stopped_now = kExitCode;
-      stopped_state = exit_state_;
+  CheckState code_state = CheckState::kOk;
+  if (sample.state_code) {
+    code_state = state_of_code(*sample.state_code);
+    if (code_state_ != CheckState::kOk && code_state == CheckState::kOk) {
+      stopped_now = kStateCode;
+      stopped_state = code_state_;
     }
   }
-  exit_state_ = exit_state;
+  code_state_ = code_state;
   for (size_t i = 0; i < rules_.size(); ++i) {
     if (step(i, sample.find(rules_[i].metric), now) &&
         (stopped_now == kNoSource || rules_[i].severity > stopped_state)) {
@@ -145,10 +145,10 @@ Evaluation RuleEvaluator::on_sample(const Sample& sample, MonotonicTime now) {
     last_stopped_ = stopped_now;
   }
 
-  // The worst firing rule decides; the exit code counts as a first rule, so it wins
-  // ties, and an exit code of 3 or more (unknown) beats every rule.
-  CheckState state = exit_state;
-  int source = exit_state == CheckState::kOk ? kNoSource : kExitCode;
+  // The worst firing rule decides; the state code counts as a first rule, so it wins
+  // ties, and a state code of 3 or more (unknown) beats every rule.
+  CheckState state = code_state;
+  int source = code_state == CheckState::kOk ? kNoSource : kStateCode;
   for (size_t i = 0; i < rules_.size(); ++i) {
     if (runs_[i].firing && rules_[i].severity > state) {
       state = rules_[i].severity;
@@ -161,12 +161,12 @@ Evaluation RuleEvaluator::on_sample(const Sample& sample, MonotonicTime now) {
     if (last_stopped_ != kNoSource) {
       source = last_stopped_;
       stopped = true;
-    } else if (sample.exit_code) {
-      // An exec check that is ok and has never had a firing rule or a non-zero exit
-      // code reports its exit code (`status` 0) rather than nulls: its exit code is
-      // its first rule, and an `event` reports `status` for exec checks without rules
-      // (docs/RECORDS.md).
-      source = kExitCode;
+    } else if (sample.state_code) {
+      // A check whose plugin reports a state code, that is ok and has never had a
+      // firing rule or a non-zero code, reports its code (`status` 0) rather than
+      // nulls: the code is its first rule, and an `event` reports `status` for such
+      // checks without rules (docs/RECORDS.md).
+      source = kStateCode;
     }
   }
 
@@ -179,10 +179,10 @@ Evaluation RuleEvaluator::describe(const Sample& sample, CheckState state, int s
                                    bool stopped) const {
   Evaluation ev;
   ev.state = state;
-  if (source == kExitCode) {
+  if (source == kStateCode) {
     ev.metric = "status";
-    if (sample.exit_code) {
-      ev.value = static_cast<double>(*sample.exit_code);
+    if (sample.state_code) {
+      ev.value = static_cast<double>(*sample.state_code);
     }
   } else if (source >= 0) {
     const Rule& rule = rules_[static_cast<size_t>(source)];
@@ -239,7 +239,7 @@ void RuleEvaluator::restore_state(std::optional<CheckState> state) {
   state_ = state;
   failures_ = 0;
   runs_.assign(rules_.size(), RuleRun{});
-  exit_state_ = CheckState::kOk;
+  code_state_ = CheckState::kOk;
   last_stopped_ = kNoSource;
   last_ = Evaluation{};
   last_.state = state;

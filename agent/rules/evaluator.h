@@ -21,7 +21,7 @@ struct Evaluation {
 };
 
 // Applies a check's rules to its samples (docs/CONFIGURATION.md, Rules): `for`, `clear`
-// hysteresis, worst firing rule, exec exit codes, unknown_after.
+// hysteresis, worst firing rule, state codes, unknown_after.
 class RuleEvaluator {
  public:
   RuleEvaluator(std::string check_name, std::vector<Rule> rules, int unknown_after,
@@ -42,9 +42,9 @@ class RuleEvaluator {
 
  private:
   // Where an event's metric, value and rule come from: a rule (its index), the
-  // exec exit code (a first rule, plugins/exec/README.md), or nothing.
+  // plugin's state code (a first rule, Sample::state_code), or nothing.
   static constexpr int kNoSource = -1;
-  static constexpr int kExitCode = -2;
+  static constexpr int kStateCode = -2;
 
   struct RuleRun {
     bool has_run = false;  // an unbroken run of true evaluations is under way
@@ -64,8 +64,8 @@ class RuleEvaluator {
   bool once_mode_;
   int failures_ = 0;
   std::optional<CheckState> state_;
-  CheckState exit_state_ = CheckState::kOk;  // what the last exit code said
-  int last_stopped_ = kNoSource;             // the rule (or exit code) that stopped firing last
+  CheckState code_state_ = CheckState::kOk;  // what the last state code said
+  int last_stopped_ = kNoSource;             // the rule (or state code) that stopped firing last
   Evaluation last_;  // what the check said last (kept while failures < unknown_after)
 };
 

@@ -51,16 +51,9 @@ std::string_view op_text(Op op) {
   return "?";
 }
 
-}  // namespace
-
 // The metric and the operator may touch (`load1>4`), so they are scanned by
-// character; what follows is split into words.
-Result<Rule> parse_rule(std::string_view input) {
-  std::string_view text = trim(input);
-  if (text.empty()) {
-    return make_error("empty rule (use METRIC OP VALUE [for DURATION] [clear VALUE])");
-  }
-  Rule rule;
+// character; returns what follows them.
+Result<std::string_view> parse_metric_and_op(std::string_view text, Rule* rule) {
   size_t i = 0;
   while (i < text.size() && is_metric_char(text[i])) {
     ++i;
@@ -68,24 +61,62 @@ Result<Rule> parse_rule(std::string_view input) {
   if (i == 0) {
     return rule_error(text, "it must start with a metric name");
   }
-  rule.metric = std::string(text.substr(0, i));
+  rule->metric = std::string(text.substr(0, i));
   std::string_view rest = trim(text.substr(i));
-  bool found_op = false;
   for (const OpName& o : kOps) {
     if (starts_with(rest, o.text)) {
-      rule.op = o.op;
-      rest = rest.substr(o.text.size());
-      found_op = true;
-      break;
+      rule->op = o.op;
+      return rest.substr(o.text.size());
     }
   }
-  if (!found_op) {
-    std::vector<std::string_view> words = split_words(rest);
-    std::string got = words.empty() ? "nothing" : "'" + std::string(words[0]) + "'";
-    return rule_error(
-        text, "expected an operator (> >= < <= == !=) after '" + rule.metric + "', got " + got);
-  }
   std::vector<std::string_view> words = split_words(rest);
+  std::string got = words.empty() ? "nothing" : "'" + std::string(words[0]) + "'";
+  return rule_error(
+      text, "expected an operator (> >= < <= == !=) after '" + rule->metric + "', got " + got);
+}
+
+// `clear VALUE`, the hysteresis of a rule with > >= < <=; `word` is the value,
+// empty when the rule ends after `clear`.
+Status parse_clear(std::string_view text, std::string_view word, Rule* rule) {
+  if (rule->op == Op::kEq || rule->op == Op::kNe) {
+    return rule_error(text, "'clear' is only valid with > >= < <=");
+  }
+  if (word.empty()) {
+    return rule_error(text, "missing value after 'clear'");
+  }
+  std::optional<double> clear = parse_number_with_unit(word);
+  if (!clear) {
+    return rule_error(text, "invalid clear value '" + std::string(word) + "'");
+  }
+  // A clear value on the wrong side of the threshold would stop the rule at
+  // once and fire it again at the next evaluation: hysteresis backwards.
+  bool upward = rule->op == Op::kGt || rule->op == Op::kGe;
+  if (upward && *clear > rule->value) {
+    return rule_error(text, "the clear value of a '" + std::string(op_text(rule->op)) +
+                                "' rule must not be above its threshold");
+  }
+  if (!upward && *clear < rule->value) {
+    return rule_error(text, "the clear value of a '" + std::string(op_text(rule->op)) +
+                                "' rule must not be below its threshold");
+  }
+  rule->clear = *clear;
+  rule->text += " clear " + std::string(word);
+  return {};
+}
+
+}  // namespace
+
+Result<Rule> parse_rule(std::string_view input) {
+  std::string_view text = trim(input);
+  if (text.empty()) {
+    return make_error("empty rule (use METRIC OP VALUE [for DURATION] [clear VALUE])");
+  }
+  Rule rule;
+  auto rest = parse_metric_and_op(text, &rule);
+  if (!rest.ok()) {
+    return rest.error_info();
+  }
+  std::vector<std::string_view> words = split_words(*rest);
   if (words.empty()) {
     return rule_error(text, "missing value after '" + std::string(op_text(rule.op)) + "'");
   }
@@ -111,29 +142,10 @@ Result<Rule> parse_rule(std::string_view input) {
     w += 2;
   }
   if (w < words.size() && words[w] == "clear") {
-    if (rule.op == Op::kEq || rule.op == Op::kNe) {
-      return rule_error(text, "'clear' is only valid with > >= < <=");
+    std::string_view value_word = w + 1 < words.size() ? words[w + 1] : std::string_view{};
+    if (Status st = parse_clear(text, value_word, &rule); !st.ok()) {
+      return st.error_info();
     }
-    if (w + 1 >= words.size()) {
-      return rule_error(text, "missing value after 'clear'");
-    }
-    std::optional<double> clear = parse_number_with_unit(words[w + 1]);
-    if (!clear) {
-      return rule_error(text, "invalid clear value '" + std::string(words[w + 1]) + "'");
-    }
-    // A clear value on the wrong side of the threshold would stop the rule at
-    // once and fire it again at the next evaluation: hysteresis backwards.
-    bool upward = rule.op == Op::kGt || rule.op == Op::kGe;
-    if (upward && *clear > rule.value) {
-      return rule_error(text, "the clear value of a '" + std::string(op_text(rule.op)) +
-                                  "' rule must not be above its threshold");
-    }
-    if (!upward && *clear < rule.value) {
-      return rule_error(text, "the clear value of a '" + std::string(op_text(rule.op)) +
-                                  "' rule must not be below its threshold");
-    }
-    rule.clear = *clear;
-    rule.text += " clear " + std::string(words[w + 1]);
     w += 2;
   }
   if (w < words.size()) {

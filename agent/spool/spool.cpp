@@ -23,6 +23,23 @@ std::string errno_text(const std::string& what) { return what + ": " + strerror(
 
 bool is_no_space(int err) { return err == ENOSPC || err == EDQUOT; }
 
+// The sequence numbers of the segment files in `dir`, in order.
+Result<std::vector<uint64_t>> list_segments(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    return make_error(errno_text("cannot list " + dir));
+  }
+  std::vector<uint64_t> seqs;
+  while (dirent* e = readdir(d)) {
+    if (auto seq = parse_segment_file_name(e->d_name)) {
+      seqs.push_back(*seq);
+    }
+  }
+  closedir(d);
+  std::sort(seqs.begin(), seqs.end());
+  return seqs;
+}
+
 }  // namespace
 
 Spool::Spool(std::string dir, SpoolOptions opts)
@@ -59,17 +76,31 @@ Result<std::unique_ptr<Spool>> Spool::open(const std::string& dir, SpoolOptions 
 
 std::string Spool::segment_path(uint64_t seq) const { return dir_ + "/" + segment_file_name(seq); }
 
-Status Spool::fail(Error e) {
-  failed_ = true;
+Status Spool::fatal(Error e) {
+  fatal_ = true;
   log_error("spool " + dir_ + ": " + e.message);
   return e;
 }
 
-Status Spool::check_failed() const {
-  if (failed_) {
-    return make_error("spool " + dir_ + " failed earlier");
+Status Spool::check_not_fatal() const {
+  if (fatal_) {
+    return make_error("spool " + dir_ + " stopped at an earlier fatal error");
   }
   return {};
+}
+
+// The newest segment is the last one with more than a header: files after it that
+// are shorter were being created when the process died, and hold nothing.
+size_t Spool::newest_written(const std::vector<uint64_t>& seqs) const {
+  size_t newest = 0;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    struct stat st {};
+    if (stat(segment_path(seqs[i]).c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<uint64_t>(st.st_size) > kSegmentHeaderSize) {
+      newest = i;
+    }
+  }
+  return newest;
 }
 
 Status Spool::load() {
@@ -93,29 +124,12 @@ Status Spool::load() {
                 "in the spool will be sent again");
   }
 
-  DIR* d = opendir(dir_.c_str());
-  if (d == nullptr) {
-    return make_error(errno_text("cannot list " + dir_));
+  auto listed = list_segments(dir_);
+  if (!listed.ok()) {
+    return listed.error_info();
   }
-  std::vector<uint64_t> seqs;
-  while (dirent* e = readdir(d)) {
-    if (auto seq = parse_segment_file_name(e->d_name)) {
-      seqs.push_back(*seq);
-    }
-  }
-  closedir(d);
-  std::sort(seqs.begin(), seqs.end());
-
-  // The newest segment is the last one with more than a header: files after it that
-  // are shorter were being created when the process died, and hold nothing.
-  size_t newest = 0;
-  for (size_t i = 0; i < seqs.size(); ++i) {
-    struct stat st {};
-    if (stat(segment_path(seqs[i]).c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_size) > kSegmentHeaderSize) {
-      newest = i;
-    }
-  }
+  const std::vector<uint64_t>& seqs = *listed;
+  size_t newest = newest_written(seqs);
   std::vector<Loss> losses;
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (seqs[i] < cursor.value().segment) {
@@ -365,7 +379,7 @@ void Spool::reserve_ahead(uint64_t upcoming) {
 uint64_t Spool::drop_front() {
   Segment& s = segs_.front();
   uint64_t seq = s.seq;
-  dropped_ += s.records + s.pending;
+  dropped_ += s.records + s.unsynced;
   if (tail_fd_ >= 0 && segs_.size() == 1) {
     to_close_.push_back(std::exchange(tail_fd_, -1));
     buffer_.clear();
@@ -422,21 +436,21 @@ Result<bool> Spool::flush(size_t* refused) {
       std::upper_bound(buffer_ends_.begin(), buffer_ends_.end(), done) - buffer_ends_.begin());
   uint64_t keep = whole > 0 ? buffer_ends_[whole - 1] : 0;
   if (done > keep && ftruncate(tail_fd_, static_cast<off_t>(tail_written_ + keep)) != 0) {
-    return fail(make_error(errno_text("cannot cut a partial write in " + dir_))).error_info();
+    return fatal(make_error(errno_text("cannot cut a partial write in " + dir_))).error_info();
   }
   tail_written_ += keep;
   // Whatever was reserved is spent (or went with the truncation).
   reserved_end_ = tail_written_;
   if (!is_no_space(err)) {
     errno = err;
-    return fail(make_error(errno_text("cannot write to " + dir_))).error_info();
+    return fatal(make_error(errno_text("cannot write to " + dir_))).error_info();
   }
   *refused = buffer_records_[whole];
   no_space_error_ = "spool " + dir_ + ": " + strerror(err);
   {
     MutexLock lock(mu_);
     segs_.back().size -= buffer_.size() - keep;
-    segs_.back().pending -= buffer_ends_.size() - whole;
+    segs_.back().unsynced -= buffer_ends_.size() - whole;
   }
   buffer_.clear();
   buffer_ends_.clear();
@@ -465,7 +479,7 @@ Result<Spool::Room> Spool::start_segment(size_t* refused) {
       no_space_error_ = "spool " + dir_ + ": " + strerror(errno);
       return Room::kNoSpace;
     }
-    return fail(make_error(errno_text("cannot create " + path))).error_info();
+    return fatal(make_error(errno_text("cannot create " + path))).error_info();
   }
   // Reserve first, so that the header and the first frames go into the reserve.
   tail_fd_ = fd;
@@ -484,7 +498,7 @@ Result<Spool::Room> Spool::start_segment(size_t* refused) {
       return Room::kNoSpace;
     }
     errno = err;
-    return fail(make_error(errno_text("cannot write " + path))).error_info();
+    return fatal(make_error(errno_text("cannot write " + path))).error_info();
   }
   ++next_seq_;
   tail_written_ = kSegmentHeaderSize;
@@ -530,12 +544,9 @@ Result<Spool::Room> Spool::make_room(uint64_t frame, size_t* refused) {
 
 Result<AppendResult> Spool::append(const std::vector<SpoolEntry>& records) {
   MutexLock serial(append_mu_);
-  if (Status st = check_failed(); !st.ok()) {
+  if (Status st = check_not_fatal(); !st.ok()) {
     return st.error_info();
   }
-  const size_t n = records.size();
-  size_t refused = n;                // the first record the disk had no room for
-  std::vector<size_t> dropped_here;  // records of this batch dropped by the cap
   uint64_t dropped_before = 0;
   {
     MutexLock lock(mu_);
@@ -543,6 +554,42 @@ Result<AppendResult> Spool::append(const std::vector<SpoolEntry>& records) {
   }
   no_space_error_.clear();
   wrote_ = false;
+  auto taken = write_frames(records);
+  if (!taken.ok()) {
+    return taken.error_info();
+  }
+  AppendResult result;
+  result.taken = *taken;
+  if (result.taken < records.size()) {
+    result.no_space_error = no_space_error_;
+  }
+  if (Status st = sync_written(); !st.ok()) {
+    return st.error_info();
+  }
+  uint64_t dropped_now = 0;
+  {
+    MutexLock lock(mu_);
+    for (Segment& s : segs_) {
+      frames_seen_ += s.unsynced;
+      frame_bytes_seen_ += s.size - std::min(s.durable, s.size);
+      s.records += s.unsynced;
+      s.unsynced = 0;
+      s.durable = s.size;
+    }
+    dropped_now = dropped_ - dropped_before;
+    publish_stats();
+  }
+  if (dropped_now > 0) {
+    log_warning("spool " + dir_ + " is full: dropped " + std::to_string(dropped_now) +
+                " record(s) (" + (opts_.drop_newest ? "drop_newest" : "drop_oldest") + ")");
+  }
+  return result;
+}
+
+Result<size_t> Spool::write_frames(const std::vector<SpoolEntry>& records) {
+  const size_t n = records.size();
+  size_t refused = n;                // the first record the disk had no room for
+  std::vector<size_t> dropped_here;  // records of this batch dropped by the cap
   for (size_t i = 0; i < n && refused == n; ++i) {
     const SpoolEntry& r = records[i];
     uint64_t frame = frame_size(r.id.size(), r.payload.size());
@@ -574,7 +621,7 @@ Result<AppendResult> Spool::append(const std::vector<SpoolEntry>& records) {
     {
       MutexLock lock(mu_);
       segs_.back().size += frame;
-      ++segs_.back().pending;
+      ++segs_.back().unsynced;
     }
     if (buffer_.size() >= kFlushBytes) {
       auto flushed = flush(&refused);
@@ -589,10 +636,7 @@ Result<AppendResult> Spool::append(const std::vector<SpoolEntry>& records) {
       return flushed.error_info();
     }
   }
-  AppendResult result;
-  result.taken = refused;
   if (refused < n) {
-    result.no_space_error = no_space_error_;
     // Records after the first refused one that the cap dropped come back with the
     // refused ones in a later call, and are counted then, if they are dropped again.
     auto later = static_cast<uint64_t>(std::count_if(dropped_here.begin(), dropped_here.end(),
@@ -600,9 +644,12 @@ Result<AppendResult> Spool::append(const std::vector<SpoolEntry>& records) {
     MutexLock lock(mu_);
     dropped_ -= later;
   }
+  return refused;
+}
 
-  // Group commit, with no lock but append_mu_: peek(), ack() and stats() go on
-  // meanwhile, and see none of these bytes until they are durable.
+// Group commit, with no lock but append_mu_: peek(), ack() and stats() go on
+// meanwhile, and see none of the appended bytes until they are durable.
+Status Spool::sync_written() {
   std::vector<int> sync_fds = retired_;
   if (tail_fd_ >= 0 && wrote_) {
     sync_fds.push_back(tail_fd_);
@@ -627,26 +674,9 @@ Result<AppendResult> Spool::append(const std::vector<SpoolEntry>& records) {
   }
   to_close_.clear();
   if (!failure.empty()) {
-    return fail(make_error(failure)).error_info();
+    return fatal(make_error(failure));
   }
-  uint64_t dropped_now = 0;
-  {
-    MutexLock lock(mu_);
-    for (Segment& s : segs_) {
-      frames_seen_ += s.pending;
-      frame_bytes_seen_ += s.size - std::min(s.durable, s.size);
-      s.records += s.pending;
-      s.pending = 0;
-      s.durable = s.size;
-    }
-    dropped_now = dropped_ - dropped_before;
-    publish_stats();
-  }
-  if (dropped_now > 0) {
-    log_warning("spool " + dir_ + " is full: dropped " + std::to_string(dropped_now) +
-                " record(s) (" + (opts_.drop_newest ? "drop_newest" : "drop_oldest") + ")");
-  }
-  return result;
+  return {};
 }
 
 // Re-counts a segment after corruption appeared in it while running (the disk
@@ -759,7 +789,7 @@ void Spool::close_stale_reader() {
 
 Result<std::vector<SpoolEntry>> Spool::peek(size_t max_records, uint64_t max_bytes) {
   MutexLock reading(read_mu_);
-  if (Status st = check_failed(); !st.ok()) {
+  if (Status st = check_not_fatal(); !st.ok()) {
     return st.error_info();
   }
   MutexLock lock(mu_);
@@ -802,7 +832,7 @@ Result<std::vector<SpoolEntry>> Spool::peek(size_t max_records, uint64_t max_byt
 // acknowledges exactly what it names, or nothing.
 Status Spool::ack(SpoolPosition through) {
   MutexLock reading(read_mu_);
-  if (Status st = check_failed(); !st.ok()) {
+  if (Status st = check_not_fatal(); !st.ok()) {
     return st;
   }
   SpoolPosition target;
@@ -858,7 +888,7 @@ Status Spool::ack(SpoolPosition through) {
   }
   Status stored = cursor_file_.store(target, /*durable=*/frees);
   if (!stored.ok()) {
-    return fail(stored.error_info());
+    return fatal(stored.error_info());
   }
   std::vector<uint64_t> gone;
   {

@@ -154,7 +154,7 @@ class Spool {
     uint64_t size = 0;                   // bytes written or buffered, header included
     uint64_t durable = 0;                // bytes known to be on disk; readers stop here
     uint64_t records = 0;                // durable records at or after the cursor
-    uint64_t pending = 0;                // records of the running append, not durable yet
+    uint64_t unsynced = 0;               // records of the running append, not durable yet
     std::map<uint64_t, uint64_t> skips;  // corrupt regions, start -> end
   };
   // A damaged region found at open, counted once the whole spool has been scanned.
@@ -173,12 +173,20 @@ class Spool {
                       std::vector<Loss>* losses) VIGIL_NO_THREAD_SAFETY_ANALYSIS;
 
   std::string segment_path(uint64_t seq) const;
+  size_t newest_written(const std::vector<uint64_t>& seqs) const;
   uint64_t disk_bytes() const VIGIL_REQUIRES(mu_);
   uint64_t lost_records(const Loss& loss) const VIGIL_REQUIRES(mu_);
   void publish_stats() VIGIL_REQUIRES(mu_) VIGIL_EXCLUDES(stats_mu_);
 
   // The appender's side; *refused receives the index of the first record that did
   // not fit on the disk, when one did not.
+  // Buffers and writes the records' frames; returns how many the disk took (all,
+  // or those before the first it had no room for).
+  Result<size_t> write_frames(const std::vector<SpoolEntry>& records) VIGIL_REQUIRES(append_mu_)
+      VIGIL_EXCLUDES(mu_);
+  // Makes what write_frames() wrote durable (fdatasync, and the folder's fsync
+  // for a new segment); a failure is fatal.
+  Status sync_written() VIGIL_REQUIRES(append_mu_) VIGIL_EXCLUDES(mu_);
   Result<Room> make_room(uint64_t frame, size_t* refused) VIGIL_REQUIRES(append_mu_)
       VIGIL_EXCLUDES(mu_);
   Result<Room> start_segment(size_t* refused) VIGIL_REQUIRES(append_mu_) VIGIL_EXCLUDES(mu_);
@@ -194,8 +202,10 @@ class Spool {
   Status rescan(Segment& s) VIGIL_REQUIRES(read_mu_, mu_);
   void close_stale_reader() VIGIL_REQUIRES(read_mu_, mu_);
 
-  Status fail(Error e);
-  Status check_failed() const;
+  // Logs a fatal error and makes every later call refuse (fatal_).
+  Status fatal(Error e);
+  // The error every call returns once the spool has had a fatal error.
+  Status check_not_fatal() const;
 
   const std::string dir_;
   const SpoolOptions opts_;
@@ -241,7 +251,7 @@ class Spool {
 
   SpoolStats published_ VIGIL_GUARDED_BY(stats_mu_);
   // Set once, by the first fatal error; read without a lock by every call.
-  std::atomic<bool> failed_{false};
+  std::atomic<bool> fatal_{false};
 };
 
 }  // namespace vigil

@@ -26,7 +26,7 @@ std::string encode_state(const AgentState& state) {
   j["checks"] = std::move(checks);
   j["incidents"] = state.incidents;
   nlohmann::ordered_json pending = nlohmann::ordered_json::array();
-  for (const Record& r : state.pending) {
+  for (const Record& r : state.unspooled) {
     pending.push_back({{"kind", static_cast<int>(r.kind)},
                        {"id", r.id},
                        {"json", r.json},
@@ -113,7 +113,7 @@ Result<std::optional<AgentState>> parse_state_document(const json& j, const std:
     r.severity = static_cast<CheckState>(sev >= 0 && sev <= 3 ? sev : 0);
     r.escalation_level = p.value("level", 0);
     r.resolved = p.value("resolved", false);
-    s.pending.push_back(std::move(r));
+    s.unspooled.push_back(std::move(r));
   }
   return std::optional<AgentState>(std::move(s));
 }

@@ -27,7 +27,8 @@ struct AgentState {
   SystemTime saved_at{};
   std::map<std::string, SavedCheck> checks;
   std::string incidents;  // IncidentManager::save()
-  std::vector<Record> pending;
+  // Committed records some output has not spooled yet (the document's "pending").
+  std::vector<Record> unspooled;
 };
 
 // The state as one JSON document (kept by StateStore).

@@ -87,10 +87,8 @@ class Writer {
   std::string out_;
 };
 
-}  // namespace
-
-std::string metrics_text(const StatusSnapshot& s) {
-  Writer w;
+// The checks' readings and states.
+void write_checks(Writer& w, const StatusSnapshot& s) {
   w.family("vigil_metric", "gauge", "The latest reading of a check's metric.");
   for (const CheckStatus& c : s.checks) {
     auto value_of = [&c](const std::string& name) -> std::optional<double> {
@@ -123,10 +121,10 @@ std::string metrics_text(const StatusSnapshot& s) {
                c.state && *c.state == st ? 1 : 0);
     }
   }
-  w.family("vigil_incidents_open", "gauge", "Open incidents.");
-  w.sample("vigil_incidents_open", {}, static_cast<double>(s.incidents.size()));
-  w.family("vigil_problems_open", "gauge", "Open problems.");
-  w.sample("vigil_problems_open", {}, static_cast<double>(s.problems.size()));
+}
+
+// Each output's counters and spool.
+void write_outputs(Writer& w, const StatusSnapshot& s) {
   struct OutputFamily {
     const char* name;
     const char* type;
@@ -162,6 +160,18 @@ std::string metrics_text(const StatusSnapshot& s) {
     w.sample("vigil_spool_corrupt_frames_total", {{"output", o.name}},
              static_cast<double>(o.corrupt_frames));
   }
+}
+
+}  // namespace
+
+std::string metrics_text(const StatusSnapshot& s) {
+  Writer w;
+  write_checks(w, s);
+  w.family("vigil_incidents_open", "gauge", "Open incidents.");
+  w.sample("vigil_incidents_open", {}, static_cast<double>(s.incidents.size()));
+  w.family("vigil_problems_open", "gauge", "Open problems.");
+  w.sample("vigil_problems_open", {}, static_cast<double>(s.problems.size()));
+  write_outputs(w, s);
   w.family("vigil_log_skipped_bytes_total", "counter",
            "Log bytes skipped (over-long lines, data gone before it was read).");
   for (const CheckStatus& c : s.checks) {

@@ -88,6 +88,45 @@ bool is_inside(const std::string& path, const std::string& dir) {
                     (o == "/" || f[o.size()] == '/'));
 }
 
+// A unix stream socket bound to `path`. Bound here rather than with uv_pipe_bind:
+// libuv unlinks the path of a pipe it bound when the handle closes, whatever is
+// there by then, and close() must remove only the socket this server made.
+Result<int> bind_unix_socket(const std::string& address, const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return make_error("status_listen " + address + ": " +
+                      uv_strerror(uv_translate_sys_error(errno)));
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    int err = errno;
+    ::close(fd);
+    return make_error("status_listen " + address + ": " + uv_strerror(uv_translate_sys_error(err)));
+  }
+  return fd;
+}
+
+// HOST:PORT, with [v6]:PORT; HOST is an IP address.
+Result<sockaddr_storage> ip_address(const std::string& address) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return make_error("status_listen " + address + ": expected unix:PATH, HOST:PORT or off");
+  }
+  std::string host = address.substr(0, colon);
+  int port = atoi(address.c_str() + colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+      uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+    return make_error("status_listen " + address + ": not an IP address");
+  }
+  return addr;
+}
+
 // Makes way for binding `path`: nothing is there, or a leftover socket of this
 // agent that is removed; anything else is an error, and is left alone. Taking
 // another program's socket path would cut it off from its clients for good
@@ -369,23 +408,11 @@ Status StatusServer::listen(const std::string& address, const std::string& owned
     if (Status s = make_way(address, path, owned_dir); !s.ok()) {
       return s;
     }
-    // Bound here rather than with uv_pipe_bind: libuv unlinks the path of a
-    // pipe it bound when the handle closes, whatever is there by then, and
-    // close() must remove only the socket this server made.
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      return make_error("status_listen " + address + ": " +
-                        uv_strerror(uv_translate_sys_error(errno)));
+    auto bound = bind_unix_socket(address, path);
+    if (!bound.ok()) {
+      return bound.error_info();
     }
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      int err = errno;
-      ::close(fd);
-      return make_error("status_listen " + address + ": " +
-                        uv_strerror(uv_translate_sys_error(err)));
-    }
+    int fd = *bound;
     struct stat st {};
     if (lstat(path.c_str(), &st) == 0) {
       impl_->unix_dev = st.st_dev;
@@ -410,20 +437,9 @@ Status StatusServer::listen(const std::string& address, const std::string& owned
     }
     return {};
   }
-  // HOST:PORT, with [v6]:PORT.
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return make_error("status_listen " + address + ": expected unix:PATH, HOST:PORT or off");
-  }
-  std::string host = address.substr(0, colon);
-  int port = atoi(address.c_str() + colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  sockaddr_storage addr{};
-  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
-      uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
-    return make_error("status_listen " + address + ": not an IP address");
+  auto addr = ip_address(address);
+  if (!addr.ok()) {
+    return addr.error_info();
   }
   auto* any = new uv_any_handle;
   uv_tcp_t* t = &any->tcp;
@@ -431,7 +447,7 @@ Status StatusServer::listen(const std::string& address, const std::string& owned
   t->data = impl_.get();
   impl_->listener.adopt(any);
   impl_->is_tcp = true;
-  int rc = uv_tcp_bind(t, reinterpret_cast<sockaddr*>(&addr), 0);
+  int rc = uv_tcp_bind(t, reinterpret_cast<const sockaddr*>(&*addr), 0);
   if (rc == 0) {
     rc = uv_listen(reinterpret_cast<uv_stream_t*>(t), 64, on_conn);
   }

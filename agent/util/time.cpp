@@ -22,6 +22,11 @@ void split(SystemTime t, struct tm* tm, int* millis) {
 
 }  // namespace
 
+const Clock& real_clock() {
+  static const RealClock kClock;
+  return kClock;
+}
+
 std::string format_rfc3339(SystemTime t) {
   struct tm tm {};
   int millis = 0;

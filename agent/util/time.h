@@ -26,6 +26,9 @@ class RealClock final : public Clock {
   SystemTime wall() const override { return std::chrono::system_clock::now(); }
 };
 
+// The host's clocks, for whatever takes a Clock outside the tests.
+const Clock& real_clock();
+
 // A clock that moves only when told: unit tests run hours of life in microseconds.
 class ManualClock final : public Clock {
  public:

@@ -53,7 +53,7 @@ Result<Sample> to_sample(const SpawnResult& r, const std::string& command, Durat
   }
   PluginOutput parsed = parse_plugin_output(r.output);
   Sample s;
-  s.exit_code = *r.exit_code;
+  s.state_code = *r.exit_code;
   if (!parsed.message.empty()) {
     s.message = sanitize_utf8(parsed.message, kMessageMax);
   }

@@ -73,7 +73,7 @@ TEST_CASE("exec exit codes and first lines become state codes and messages", "[e
              "echo '" + text + " | used=1'\necho 'details'\nexit " + std::to_string(code) + "\n");
   auto r = collect_once(path);
   REQUIRE(r.ok());
-  CHECK(r->exit_code == code);
+  CHECK(r->state_code == code);
   CHECK(r->message == text);
   REQUIRE(r->find("status") != nullptr);
   CHECK(*r->find("status") == code);
@@ -113,14 +113,14 @@ TEST_CASE("exec with no output has no message but a status", "[exec]") {
   auto r = collect_once(script(dir, "quiet.sh", "exit 1\n"));
   REQUIRE(r.ok());
   CHECK_FALSE(r->message.has_value());
-  CHECK(r->exit_code == 1);
+  CHECK(r->state_code == 1);
 }
 
 TEST_CASE("exec exit codes above 3 are reported, not failures", "[exec]") {
   test::TempDir dir;
   auto r = collect_once(script(dir, "odd.sh", "echo odd\nexit 42\n"));
   REQUIRE(r.ok());
-  CHECK(r->exit_code == 42);
+  CHECK(r->state_code == 42);
   CHECK(*r->find("status") == 42);
 }
 

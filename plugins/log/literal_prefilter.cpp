@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <optional>
 
 namespace vigil {
 namespace {
@@ -69,6 +70,52 @@ size_t skip_group(std::string_view s, size_t i) {
   return std::string_view::npos;
 }
 
+// An opening parenthesis at s[i] that changes what later bytes mean: option
+// settings such as (?i), or (*UTF) and other verbs, after which quantifiers may
+// apply to code points.
+bool changes_meaning(std::string_view s, size_t i) {
+  if (i + 2 < s.size() && s[i + 1] == '?' &&
+      (isalpha(static_cast<unsigned char>(s[i + 2])) != 0 || s[i + 2] == '-' || s[i + 2] == '^' ||
+       s[i + 2] == '#')) {
+    return true;
+  }
+  return i + 1 < s.size() && s[i + 1] == '*';
+}
+
+// Past the body of {n}, {n,}, {n,m} that starts at s[i], so that its digits are
+// not taken for bytes; i itself when it is no count (a literal brace).
+size_t after_repeat_count(std::string_view s, size_t i) {
+  size_t j = i;
+  while (j < s.size() && (isdigit(static_cast<unsigned char>(s[j])) != 0 || s[j] == ',')) {
+    ++j;
+  }
+  return j < s.size() && s[j] == '}' ? j + 1 : i;
+}
+
+// Past the escape at s[i] (a backslash): *byte is the byte it stands for, or
+// nullopt for a class such as \d or \b (with a braced argument, \b{wb}). npos for
+// escapes not worth parsing: with arguments (\x41, \cA, \g1, \pL …) or cut short.
+size_t after_escape(std::string_view s, size_t i, std::optional<char>* byte) {
+  if (i + 1 >= s.size()) {
+    return std::string_view::npos;
+  }
+  char e = s[i + 1];
+  if (isdigit(static_cast<unsigned char>(e)) != 0 || strchr("QEgkpPNoucx", e) != nullptr) {
+    return std::string_view::npos;
+  }
+  if (isalnum(static_cast<unsigned char>(e)) == 0) {
+    *byte = e;
+    return i + 2;
+  }
+  byte->reset();
+  i += 2;
+  if (i < s.size() && s[i] == '{') {
+    size_t close = s.find('}', i);
+    return close == std::string_view::npos ? std::string_view::npos : close + 1;
+  }
+  return i;
+}
+
 }  // namespace
 
 std::string required_literal(std::string_view s) {
@@ -87,13 +134,8 @@ std::string required_literal(std::string_view s) {
       return "";  // top-level alternation: no single literal is required
     }
     if (c == '(') {
-      if (i + 2 < s.size() && s[i + 1] == '?' &&
-          (isalpha(static_cast<unsigned char>(s[i + 2])) != 0 || s[i + 2] == '-' ||
-           s[i + 2] == '^' || s[i + 2] == '#')) {
-        return "";  // option settings such as (?i) change what later bytes mean
-      }
-      if (i + 1 < s.size() && s[i + 1] == '*') {
-        return "";  // (*UTF) and other verbs: quantifiers may then apply to code points
+      if (changes_meaning(s, i)) {
+        return "";
       }
       end_run();
       i = skip_group(s, i);
@@ -116,17 +158,7 @@ std::string required_literal(std::string_view s) {
         run.pop_back();
       }
       end_run();
-      ++i;
-      // Skip the body of {n}, {n,}, {n,m} so that its digits are not taken for bytes.
-      if (c == '{') {
-        size_t j = i;
-        while (j < s.size() && (isdigit(static_cast<unsigned char>(s[j])) != 0 || s[j] == ',')) {
-          ++j;
-        }
-        if (j < s.size() && s[j] == '}') {
-          i = j + 1;
-        }
-      }
+      i = c == '{' ? after_repeat_count(s, i + 1) : i + 1;
       continue;
     }
     if (c == '+') {
@@ -140,28 +172,16 @@ std::string required_literal(std::string_view s) {
       continue;
     }
     if (c == '\\') {
-      if (i + 1 >= s.size()) {
+      std::optional<char> byte;
+      i = after_escape(s, i, &byte);
+      if (i == std::string_view::npos) {
         return "";
       }
-      char e = s[i + 1];
-      if (isdigit(static_cast<unsigned char>(e)) != 0 || strchr("QEgkpPNoucx", e) != nullptr) {
-        return "";  // escapes with arguments (\x41, \cA, \g1, \pL …): not worth parsing
-      }
-      if (isalnum(static_cast<unsigned char>(e)) != 0) {
+      if (byte) {
+        run.push_back(*byte);
+      } else {
         end_run();  // \d, \s, \b …: not a plain byte
-        i += 2;
-        // Skip a braced argument (\b{wb}) so that its text is not taken for bytes.
-        if (i < s.size() && s[i] == '{') {
-          size_t close = s.find('}', i);
-          if (close == std::string_view::npos) {
-            return "";
-          }
-          i = close + 1;
-        }
-        continue;
       }
-      run.push_back(e);
-      i += 2;
       continue;
     }
     run.push_back(c);

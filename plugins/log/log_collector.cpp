@@ -238,8 +238,8 @@ Sample LogCollector::take_sample(uint64_t matches) {
   if (skipped_elsewhere_ > 0) {
     s.losses.push_back(LossCount{"log_bytes_skipped", "other files", skipped_elsewhere_});
   }
-  s.lines = std::move(samples_);
-  s.matched_lines = static_cast<double>(matched_);
+  s.examples = std::move(samples_);
+  s.occurrences = static_cast<double>(matched_);
   samples_.clear();
   lines_ = 0;
   matched_ = 0;

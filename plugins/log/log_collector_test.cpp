@@ -85,8 +85,8 @@ TEST_CASE("log counts matching lines and returns the first five as samples", "[l
   Sample s = h.collect();
   CHECK(metric(s, "matches") == 1);
   CHECK(metric(s, "lines") == 4);
-  CHECK(s.matched_lines == 1);
-  CHECK(s.lines == std::vector<std::string>{"ERROR one"});
+  CHECK(s.occurrences == 1);
+  CHECK(s.examples == std::vector<std::string>{"ERROR one"});
 
   std::string more;
   for (int i = 0; i < 7; ++i) {
@@ -96,12 +96,12 @@ TEST_CASE("log counts matching lines and returns the first five as samples", "[l
   s = h.collect();
   CHECK(metric(s, "matches") == 8);  // both collections are inside the 1m window
   CHECK(metric(s, "lines") == 7);
-  CHECK(s.matched_lines == 7);
-  CHECK(s.lines ==
+  CHECK(s.occurrences == 7);
+  CHECK(s.examples ==
         std::vector<std::string>{"ERROR n0", "ERROR n1", "ERROR n2", "ERROR n3", "ERROR n4"});
   s = h.collect();
   CHECK(metric(s, "lines") == 0);
-  CHECK(s.lines.empty());
+  CHECK(s.examples.empty());
 }
 
 TEST_CASE("log starts at the end of files present at first sight unless from is beginning",
@@ -116,8 +116,8 @@ TEST_CASE("log starts at the end of files present at first sight unless from is 
   append(h.log(), " line\nERROR new\n");
   s = h.collect();
   // The line that was being written at first sight is counted whole when it ends.
-  CHECK(s.matched_lines == 2);
-  CHECK(s.lines == std::vector<std::string>{"ERROR partial line", "ERROR new"});
+  CHECK(s.occurrences == 2);
+  CHECK(s.examples == std::vector<std::string>{"ERROR partial line", "ERROR new"});
 }
 
 TEST_CASE("log remembers the first sight of a path across restarts", "[log]") {
@@ -127,13 +127,13 @@ TEST_CASE("log remembers the first sight of a path across restarts", "[log]") {
   h.options.globs = {h.dir.file("*.log")};
   h.restart();
   append(h.log(), "ERROR before\n");
-  CHECK(h.collect().matched_lines == 0);  // from = end at first sight
+  CHECK(h.collect().occurrences == 0);  // from = end at first sight
   h.restart();
   append(h.log(), "ERROR while down\n");
   append(h.dir.file("new.log"), "ERROR in a new file\n");
   Sample s = h.collect();
   // Not a first sight any more: the old file resumes, the new one is read whole.
-  CHECK(s.matched_lines == 2);
+  CHECK(s.occurrences == 2);
 }
 
 TEST_CASE("log follows rename rotation and counts every line once", "[log]") {
@@ -152,25 +152,25 @@ TEST_CASE("log follows rename rotation and counts every line once", "[log]") {
   };
   double counted = 0;
   put(writer, 10);
-  counted += h.collect().matched_lines;
+  counted += h.collect().occurrences;
   put(writer, 5);
   REQUIRE(rename(h.log().c_str(), rotated.c_str()) == 0);
   put(writer, 5);  // the writer appends to the renamed file until it reopens
-  counted += h.collect().matched_lines;
+  counted += h.collect().occurrences;
   CHECK(h.c->open_files() == 1);
   put(writer, 3);
   close(writer);
   writer = open(h.log().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   put(writer, 4);
   Sample s = h.collect();
-  counted += s.matched_lines;
+  counted += s.occurrences;
   CHECK(h.c->open_files() == 2);
   CHECK(counted == expected);
   // The old file is closed once quiet for rotate_wait; the new one is followed.
-  counted += h.collect(seconds(6)).matched_lines;
+  counted += h.collect(seconds(6)).occurrences;
   CHECK(h.c->open_files() == 1);
   put(writer, 2);
-  counted += h.collect().matched_lines;
+  counted += h.collect().occurrences;
   close(writer);
   CHECK(counted == expected);
 }
@@ -181,11 +181,11 @@ TEST_CASE("log reads a copytruncated file again from its start and counts unread
   Harness h(o);
   append(h.log(), "ERROR aaaaaaaa\nERROR bbbbbbbb\n");  // 2 lines of 15 bytes
   Sample s = h.collect();
-  CHECK(s.matched_lines == 1);
+  CHECK(s.occurrences == 1);
   REQUIRE(truncate(h.log().c_str(), 0) == 0);
   append(h.log(), "ERROR c\n");
   s = h.collect();
-  CHECK(s.lines == std::vector<std::string>{"ERROR c"});
+  CHECK(s.examples == std::vector<std::string>{"ERROR c"});
   // 14 bytes seen beyond the offset (16) and never read, plus the 1 byte of the
   // unfinished line.
   CHECK(skipped(s) == 15);
@@ -207,7 +207,7 @@ TEST_CASE("log ignores the NUL head left by a writer without O_APPEND after copy
           "[log]") {
   Harness h(beginning());
   append(h.log(), "ERROR first\n");
-  CHECK(h.collect().matched_lines == 1);
+  CHECK(h.collect().occurrences == 1);
   int fd = open(h.log().c_str(), O_WRONLY | O_CLOEXEC);
   REQUIRE(fd >= 0);
   REQUIRE(ftruncate(fd, 0) == 0);
@@ -216,20 +216,20 @@ TEST_CASE("log ignores the NUL head left by a writer without O_APPEND after copy
   REQUIRE(pwrite(fd, line.data(), line.size(), 12) == static_cast<ssize_t>(line.size()));
   close(fd);
   Sample s = h.collect();
-  CHECK(s.lines == std::vector<std::string>{"ERROR after truncation"});
+  CHECK(s.examples == std::vector<std::string>{"ERROR after truncation"});
   CHECK(metric(s, "lines") == 1);
 }
 
 TEST_CASE("log starts over when a file shrinks", "[log]") {
   Harness h(beginning());
   append(h.log(), "ERROR 1\nERROR 2\nERROR 3\n");
-  CHECK(h.collect().matched_lines == 3);
+  CHECK(h.collect().occurrences == 3);
   int fd = open(h.log().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
   REQUIRE(fd >= 0);
   close(fd);
   append(h.log(), "ERROR 4\n");
   Sample s = h.collect();
-  CHECK(s.lines == std::vector<std::string>{"ERROR 4"});
+  CHECK(s.examples == std::vector<std::string>{"ERROR 4"});
   CHECK(skipped(s) == 0);
 }
 
@@ -238,10 +238,10 @@ TEST_CASE("log follows a file deleted and created again", "[log]") {
   o.rotate_wait = seconds(2);
   Harness h(o);
   append(h.log(), "ERROR 1\n");
-  CHECK(h.collect().matched_lines == 1);
+  CHECK(h.collect().occurrences == 1);
   REQUIRE(unlink(h.log().c_str()) == 0);
   append(h.log(), "ERROR 2\nERROR 3\n");
-  CHECK(h.collect().matched_lines == 2);
+  CHECK(h.collect().occurrences == 2);
   CHECK(h.c->open_files() == 2);
   h.collect(seconds(3));
   CHECK(h.c->open_files() == 1);
@@ -250,7 +250,7 @@ TEST_CASE("log follows a file deleted and created again", "[log]") {
 TEST_CASE("log tells a reused inode with other content apart by its fingerprint", "[log]") {
   Harness h(beginning());
   append(h.log(), "ERROR old content that is long enough\n");
-  CHECK(h.collect().matched_lines == 1);
+  CHECK(h.collect().occurrences == 1);
   h.restart();
   SECTION("same inode, rewritten in place while the agent was down") {
     int fd = open(h.log().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -263,18 +263,18 @@ TEST_CASE("log tells a reused inode with other content apart by its fingerprint"
   append(h.log(), "different head line\nERROR new 1\nERROR new 2\nok\n");
   // Either way the offset of the old content must not be used.
   Sample s = h.collect();
-  CHECK(s.lines == std::vector<std::string>{"ERROR new 1", "ERROR new 2"});
+  CHECK(s.examples == std::vector<std::string>{"ERROR new 1", "ERROR new 2"});
 }
 
 TEST_CASE("log resumes after a restart without loss or recount and keeps a partial line", "[log]") {
   Harness h(beginning());
   append(h.log(), "ERROR 1\nok\nERROR par");
   Sample s = h.collect();
-  CHECK(s.lines == std::vector<std::string>{"ERROR 1"});
+  CHECK(s.examples == std::vector<std::string>{"ERROR 1"});
   h.restart();
   append(h.log(), "tial\nERROR 2\n");
   s = h.collect();
-  CHECK(s.lines == std::vector<std::string>{"ERROR partial", "ERROR 2"});
+  CHECK(s.examples == std::vector<std::string>{"ERROR partial", "ERROR 2"});
   CHECK(metric(s, "lines") == 2);
   h.restart();
   s = h.collect();
@@ -292,7 +292,7 @@ TEST_CASE("log cuts a 5 MB line, counts the rest as skipped and still sees later
   double matched = 0;
   for (int i = 0; i < 8; ++i) {
     Sample s = h.collect();
-    matched += s.matched_lines;
+    matched += s.occurrences;
     skipped_bytes = static_cast<double>(skipped(s));
   }
   CHECK(matched == 1);  // the first max_line bytes are a line
@@ -303,7 +303,7 @@ TEST_CASE("log cuts a 5 MB line, counts the rest as skipped and still sees later
   }
   append(h.log(), "yyy\nERROR later\n");
   Sample s = h.collect();
-  CHECK(s.lines == std::vector<std::string>{"ERROR later"});
+  CHECK(s.examples == std::vector<std::string>{"ERROR later"});
 }
 
 TEST_CASE("log drops NUL bytes and keeps samples valid UTF-8 on binary garbage", "[log]") {
@@ -313,13 +313,13 @@ TEST_CASE("log drops NUL bytes and keeps samples valid UTF-8 on binary garbage",
   append(h.log(), garbage);
   Sample s = h.collect();
   CHECK(metric(s, "lines") == 3);  // the line of NULs is no line
-  REQUIRE(s.lines.size() == 2);
-  for (const std::string& l : s.lines) {
+  REQUIRE(s.examples.size() == 2);
+  for (const std::string& l : s.examples) {
     CHECK(l.find('\0') == std::string::npos);
     CHECK(l.size() <= 512);
     CHECK(sanitize_utf8(l, 512) == l);
   }
-  CHECK(s.lines[0].find("bad utf8") != std::string::npos);
+  CHECK(s.examples[0].find("bad utf8") != std::string::npos);
 }
 
 TEST_CASE("log picks up a file that starts matching the glob later", "[log]") {
@@ -329,11 +329,11 @@ TEST_CASE("log picks up a file that starts matching the glob later", "[log]") {
   h.restart();
   std::filesystem::create_directories(h.dir.file("logs"));
   append(h.dir.file("logs/a.log"), "ERROR present at first sight\n");
-  CHECK(h.collect().matched_lines == 0);
+  CHECK(h.collect().occurrences == 0);
   append(h.dir.file("logs/b.log"), "ERROR 1\nERROR 2\n");
   append(h.dir.file("logs/b.txt"), "ERROR not matching the glob\n");
   Sample s = h.collect();
-  CHECK(s.lines == std::vector<std::string>{"ERROR 1", "ERROR 2"});
+  CHECK(s.examples == std::vector<std::string>{"ERROR 1", "ERROR 2"});
 }
 
 TEST_CASE("log matches expire from the window", "[log]") {
@@ -389,7 +389,7 @@ TEST_CASE("log reads on change notifications so that copytruncate loses nothing"
     REQUIRE(truncate(h.log().c_str(), 0) == 0);
     append(h.log(), "ERROR after\n");
     Sample s = h.collect();
-    CHECK(s.lines == std::vector<std::string>{"ERROR before truncation", "ERROR after"});
+    CHECK(s.examples == std::vector<std::string>{"ERROR before truncation", "ERROR after"});
     h.c->stop();
   }
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -19,7 +19,7 @@ inline constexpr Duration kMinute{60000};
 inline constexpr Duration kHour{3600000};
 
 inline const Plugin kLinesPlugin{
-    .name = "log", .keys = {}, .metrics = {}, .may_block = false, .counts_lines = true};
+    .name = "log", .keys = {}, .metrics = {}, .may_block = false, .counts_occurrences = true};
 inline const Plugin kRunsPlugin{.name = "exec", .keys = {}, .metrics = {}, .may_block = false};
 
 struct Harness {
@@ -34,11 +34,11 @@ struct Harness {
 
   // The incident manager's records for this evaluation (the event, if any, is
   // left out; its id is in last_event_id).
-  std::vector<Record> eval(const std::string& check, CheckState s, double matched_lines = 0,
-                           bool counts_lines = false) {
+  std::vector<Record> eval(const std::string& check, CheckState s, double occurrences = 0,
+                           bool counts_occurrences = false) {
     CheckSlot& slot = slots[check];
     slot.config.name = check;
-    slot.config.plugin_def = counts_lines ? &kLinesPlugin : &kRunsPlugin;
+    slot.config.plugin_def = counts_occurrences ? &kLinesPlugin : &kRunsPlugin;
     slot.config.plugin = std::string(slot.config.plugin_def->name);
     slot.config.runbook = "https://runbooks.example/" + check;
     slot.config.tags = {{"team", "ops"}, {"env", "prod"}};
@@ -49,7 +49,7 @@ struct Harness {
     e.message = "check " + check + " is " + std::string(state_name(s));
     std::vector<Record> out;
     last_event_id.clear();
-    for (Record& r : events.on_evaluation(slot, e, matched_lines).records) {
+    for (Record& r : events.on_evaluation(slot, e, occurrences).records) {
       if (r.kind == RecordKind::kEvent) {
         last_event_id = r.id;
       } else {

@@ -152,8 +152,9 @@ TEST_CASE("check runner reports an inline collector's result every interval", "[
   auto collector = std::make_shared<CountingCollector>();
   Results results;
   {
-    CheckRunner runner(loop.get(), check("c", kInlinePlugin, milliseconds(100), milliseconds(100)),
-                       collector, CollectContext{}, results.fn());
+    CheckRunner runner(loop.get(), real_clock(),
+                       check("c", kInlinePlugin, milliseconds(100), milliseconds(100)), collector,
+                       CollectContext{}, results.fn());
     runner.start(milliseconds(0));
     REQUIRE(loop.run_until([&] { return results.all.size() >= 4; }));
     runner.stop();
@@ -178,7 +179,8 @@ TEST_CASE("check runner reports a collector that throws as a failed collection",
   test::TestLoop loop;
   Results results;
   {
-    CheckRunner runner(loop.get(), check("c", plugin, milliseconds(100), milliseconds(1000)),
+    CheckRunner runner(loop.get(), real_clock(),
+                       check("c", plugin, milliseconds(100), milliseconds(1000)),
                        std::make_shared<ThrowingCollector>(), CollectContext{}, results.fn());
     runner.start(milliseconds(0));
     REQUIRE(loop.run_until([&] { return results.all.size() >= 2; }));
@@ -196,8 +198,9 @@ TEST_CASE("check runner fails an async collection that never reports, and drops 
   auto collector = std::make_shared<SilentCollector>();
   Results results;
   {
-    CheckRunner runner(loop.get(), check("c", kInlinePlugin, milliseconds(300), milliseconds(100)),
-                       collector, CollectContext{}, results.fn());
+    CheckRunner runner(loop.get(), real_clock(),
+                       check("c", kInlinePlugin, milliseconds(300), milliseconds(100)), collector,
+                       CollectContext{}, results.fn());
     auto started = std::chrono::steady_clock::now();
     runner.start(milliseconds(0));
     REQUIRE(loop.run_until([&] { return !results.all.empty(); }));
@@ -236,10 +239,10 @@ TEST_CASE("check runner skips runs while a blocking call is stuck, counting each
   auto other = std::make_shared<CountingCollector>();
   Results stuck_results, other_results;
   {
-    CheckRunner runner(loop.get(),
+    CheckRunner runner(loop.get(), real_clock(),
                        check("nfs", kBlockingPlugin, milliseconds(200), milliseconds(100)), stuck,
                        CollectContext{}, stuck_results.fn());
-    CheckRunner neighbour(loop.get(),
+    CheckRunner neighbour(loop.get(), real_clock(),
                           check("cpu", kInlinePlugin, milliseconds(100), milliseconds(100)), other,
                           CollectContext{}, other_results.fn());
     runner.start(milliseconds(0));
@@ -282,8 +285,9 @@ TEST_CASE("check runner reports nothing after stop", "[check_runner]") {
   auto collector = std::make_shared<CountingCollector>();
   Results results;
   {
-    CheckRunner runner(loop.get(), check("c", kInlinePlugin, milliseconds(50), milliseconds(50)),
-                       collector, CollectContext{}, results.fn());
+    CheckRunner runner(loop.get(), real_clock(),
+                       check("c", kInlinePlugin, milliseconds(50), milliseconds(50)), collector,
+                       CollectContext{}, results.fn());
     runner.start(milliseconds(0));
     REQUIRE(loop.run_until([&] { return results.all.size() >= 1; }));
     runner.stop();

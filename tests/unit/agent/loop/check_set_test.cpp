@@ -24,7 +24,7 @@ std::vector<CheckConfig> checks(const test::TempDir& dir, const std::string& ini
 
 struct Fixture {
   explicit Fixture(const test::TempDir& dir)
-      : set(std::make_unique<CheckSet>(loop.get(),
+      : set(std::make_unique<CheckSet>(loop.get(), clock,
                                        CheckSet::Host{kProcfs, "/sys", dir.path(), nullptr},
                                        [this](CheckSlot& slot, const Evaluation& eval, double) {
                                          REQUIRE(eval.state.has_value());
@@ -36,6 +36,7 @@ struct Fixture {
     CHECK(loop.close() == 0);
   }
   test::TestLoop loop;
+  ManualClock clock;
   std::map<std::string, CheckState> seen;
   std::unique_ptr<CheckSet> set;
 };
@@ -53,6 +54,8 @@ TEST_CASE("check set starts enabled checks and evaluates their samples", "[check
   CHECK(f.set->slots().size() == 2);
   CHECK_FALSE(f.set->has("off"));
   CHECK(std::filesystem::is_directory(dir.file("checks/busy")));
+  // The time of a run is the clock the set was given, not the host's.
+  CHECK(f.set->slots()[0]->last_run == f.clock.wall());
 }
 
 TEST_CASE("check set keeps saved states of its checks and of checks not running", "[check_set]") {

@@ -62,7 +62,7 @@ std::vector<std::string> saved_ids(const std::string& dir) {
   StateStore::Loaded l = store.load();
   std::vector<std::string> ids;
   if (l.state) {
-    for (const Record& r : l.state->pending) {
+    for (const Record& r : l.state->unspooled) {
       ids.push_back(r.id);
     }
   }

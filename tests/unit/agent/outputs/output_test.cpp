@@ -322,7 +322,7 @@ TEST_CASE("output delivers durable records in order and acknowledges them", "[ou
     records.push_back(event(i));
     REQUIRE(f.output->offer(records.back()));
   }
-  CHECK(f.output->pending() == 10);
+  CHECK(f.output->unspooled() == 10);
   REQUIRE(f.run_until([&] { return f.output->status().sent == 10 && f.output->drained(); }));
   CHECK(not_durable == 0);
   CHECK(f.endpoint.all_ids() == ids_of(records, 0, 10));
@@ -331,7 +331,7 @@ TEST_CASE("output delivers durable records in order and acknowledges them", "[ou
   }
   CHECK(f.endpoint.batches[0].payloads[0] == records[0].json);
   CHECK(f.durable_calls >= 1);
-  CHECK(f.output->pending() == 0);
+  CHECK(f.output->unspooled() == 0);
   OutputStatus s = f.output->status();
   CHECK(s.sent == 10);
   CHECK(s.failed == 0);
@@ -808,7 +808,7 @@ TEST_CASE("records the disk has no room for are held, delivered, and spooled lat
     CHECK(s.dropped == 0);
     CHECK(s.spool_records == 0);
     // Delivered is no longer pending; the disk is still full all the same.
-    CHECK(f.output->pending() == 0);
+    CHECK(f.output->unspooled() == 0);
     CHECK(f.output->drained());
     CHECK(s.storage_error == "spool " + f.spool_dir() + ": No space left on device");
     *disk.full = false;
@@ -830,7 +830,7 @@ TEST_CASE("records the disk has no room for are held, delivered, and spooled lat
     CHECK(s.spool_records == 0);
     CHECK(s.dropped == 0);
     CHECK(s.storage_error == "spool " + f.spool_dir() + ": No space left on device");
-    CHECK(f.output->pending() == 5);
+    CHECK(f.output->unspooled() == 5);
     CHECK_FALSE(f.output->drained());
     int durable_before = f.durable_calls;
     *disk.full = false;
@@ -841,7 +841,7 @@ TEST_CASE("records the disk has no room for are held, delivered, and spooled lat
     s = f.output->status();
     CHECK(s.memory_records == 0);
     CHECK(s.storage_error.empty());
-    CHECK(f.output->pending() == 0);
+    CHECK(f.output->unspooled() == 0);
     CHECK(f.durable_calls > durable_before);
     f.endpoint.otherwise = outcome(SendOutcome::Kind::kAck, 200);
     REQUIRE(f.run_until([&] { return f.output->status().sent == 6 && f.output->drained(); }));
@@ -908,12 +908,12 @@ TEST_CASE("records held in memory are bounded, and spool_full decides beyond the
   for (int i = 0; i < 8; ++i) {
     records.push_back(event(i, 2500));  // about 2.6 KiB each: three fit
     f.output->enqueue(records.back());
-    REQUIRE(f.run_until([&] { return f.output->pending() == f.output->status().memory_records; }));
+    REQUIRE(f.run_until([&] { return f.output->unspooled() == f.output->status().memory_records; }));
   }
   OutputStatus s = f.output->status();
   CHECK(s.memory_records == 3);
   CHECK(s.dropped == 5);
-  CHECK(f.output->pending() == 3);
+  CHECK(f.output->unspooled() == 3);
   *disk.full = false;
   f.endpoint.otherwise = outcome(SendOutcome::Kind::kAck, 200);
   REQUIRE(f.run_until([&] { return f.output->drained() && f.output->status().sent >= 3; }));
@@ -979,7 +979,7 @@ TEST_CASE("an output on a really full disk holds records and spools them once it
     s = out.status();
     CHECK(s.spool_records == total);
     CHECK(s.storage_error.empty());
-    CHECK(out.pending() == 0);
+    CHECK(out.unspooled() == 0);
     endpoint.otherwise = outcome(SendOutcome::Kind::kAck, 200);
     REQUIRE(loop.run_until([&] { return out.drained() && out.status().sent == total; }));
     CHECK(out.status().dropped == 0);

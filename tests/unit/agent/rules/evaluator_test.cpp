@@ -31,7 +31,7 @@ Sample one(const std::string& metric, double value) {
 
 Sample exec_sample(int code, std::optional<std::string> message = {}) {
   Sample s;
-  s.exit_code = code;
+  s.state_code = code;
   s.message = std::move(message);
   return s;
 }

@@ -30,13 +30,13 @@ AgentState sample_state() {
   s.checks["cpu"] = SavedCheck{"cpu", CheckState::kOk, from_millis(-5)};
   s.checks["odd \"name\" \xC3\xA9"] = SavedCheck{"exec", CheckState::kUnknown, from_millis(0)};
   s.incidents = R"({"incidents":[{"key":"web1/root"}],"text":"with \"quotes\" and \n"})";
-  s.pending.push_back(record(RecordKind::kEvent, "id-1", R"({"kind":"event"})"));
-  s.pending.push_back(record(RecordKind::kIncident, "id-2", R"({"kind":"incident"})", "web1/root",
+  s.unspooled.push_back(record(RecordKind::kEvent, "id-1", R"({"kind":"event"})"));
+  s.unspooled.push_back(record(RecordKind::kIncident, "id-2", R"({"kind":"incident"})", "web1/root",
                              CheckState::kCritical, 2, false));
-  s.pending.push_back(record(RecordKind::kIncident, "id-3", R"({"kind":"incident"})", "web1/cpu",
+  s.unspooled.push_back(record(RecordKind::kIncident, "id-3", R"({"kind":"incident"})", "web1/cpu",
                              CheckState::kWarning, 0, true));
-  s.pending.push_back(record(RecordKind::kProblem, "id-4", R"({"kind":"problem"})"));
-  s.pending.push_back(record(RecordKind::kHeartbeat, "id-5", R"({"kind":"heartbeat"})"));
+  s.unspooled.push_back(record(RecordKind::kProblem, "id-4", R"({"kind":"problem"})"));
+  s.unspooled.push_back(record(RecordKind::kHeartbeat, "id-5", R"({"kind":"heartbeat"})"));
   return s;
 }
 
@@ -71,9 +71,9 @@ TEST_CASE("state file round trip keeps checks, incidents and pending records", "
     CHECK(to_millis(s.checks.at(name).since) == to_millis(c.since));
   }
   CHECK(s.incidents == saved.incidents);
-  REQUIRE(s.pending.size() == saved.pending.size());
-  for (size_t i = 0; i < saved.pending.size(); ++i) {
-    check_same(s.pending[i], saved.pending[i]);
+  REQUIRE(s.unspooled.size() == saved.unspooled.size());
+  for (size_t i = 0; i < saved.unspooled.size(); ++i) {
+    check_same(s.unspooled[i], saved.unspooled[i]);
   }
 }
 
@@ -87,7 +87,7 @@ TEST_CASE("state file save replaces the previous one", "[state]") {
   REQUIRE(loaded.ok());
   REQUIRE(loaded.value().has_value());
   CHECK(loaded.value()->checks.empty());
-  CHECK(loaded.value()->pending.empty());
+  CHECK(loaded.value()->unspooled.empty());
   CHECK(loaded.value()->incidents.empty());
   CHECK(std::distance(std::filesystem::directory_iterator(dir.path()),
                       std::filesystem::directory_iterator()) == 1);
