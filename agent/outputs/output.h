@@ -142,7 +142,7 @@ class Output {
   std::shared_ptr<Spool> spool_;
   std::function<ssize_t(int, const void*, size_t)> spool_write_fn_;
   std::vector<SpoolEntry> queued_;  // accepted, not yet handed to an append
-  size_t appending_ = 0;             // records of the running append that came from queued_
+  size_t appending_ = 0;            // records of the running append that came from queued_
   bool append_running_ = false;
   // Refused by a full disk, oldest first, all newer than anything in the spool.
   std::deque<Held> held_;

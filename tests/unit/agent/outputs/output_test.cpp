@@ -908,7 +908,8 @@ TEST_CASE("records held in memory are bounded, and spool_full decides beyond the
   for (int i = 0; i < 8; ++i) {
     records.push_back(event(i, 2500));  // about 2.6 KiB each: three fit
     f.output->enqueue(records.back());
-    REQUIRE(f.run_until([&] { return f.output->unspooled() == f.output->status().memory_records; }));
+    REQUIRE(
+        f.run_until([&] { return f.output->unspooled() == f.output->status().memory_records; }));
   }
   OutputStatus s = f.output->status();
   CHECK(s.memory_records == 3);

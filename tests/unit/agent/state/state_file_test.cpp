@@ -32,9 +32,9 @@ AgentState sample_state() {
   s.incidents = R"({"incidents":[{"key":"web1/root"}],"text":"with \"quotes\" and \n"})";
   s.unspooled.push_back(record(RecordKind::kEvent, "id-1", R"({"kind":"event"})"));
   s.unspooled.push_back(record(RecordKind::kIncident, "id-2", R"({"kind":"incident"})", "web1/root",
-                             CheckState::kCritical, 2, false));
+                               CheckState::kCritical, 2, false));
   s.unspooled.push_back(record(RecordKind::kIncident, "id-3", R"({"kind":"incident"})", "web1/cpu",
-                             CheckState::kWarning, 0, true));
+                               CheckState::kWarning, 0, true));
   s.unspooled.push_back(record(RecordKind::kProblem, "id-4", R"({"kind":"problem"})"));
   s.unspooled.push_back(record(RecordKind::kHeartbeat, "id-5", R"({"kind":"heartbeat"})"));
   return s;
