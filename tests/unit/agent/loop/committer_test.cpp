@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/util/fs.h"
+#include "tests/support/records.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_loop.h"
 #include "tests/support/tmpfs.h"
@@ -15,13 +16,7 @@
 namespace vigil {
 namespace {
 
-Record record(const std::string& id) {
-  Record r;
-  r.kind = RecordKind::kEvent;
-  r.id = id;
-  r.json = R"({"id":")" + id + R"("})";
-  return r;
-}
+Record record(const std::string& id) { return test::event_record(id); }
 
 // A committer over a real loop and a real state_dir; what it routes and any fatal
 // error are recorded.

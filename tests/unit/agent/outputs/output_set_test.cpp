@@ -5,6 +5,7 @@
 #include <string>
 
 #include "agent/util/fs.h"
+#include "tests/support/records.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_loop.h"
 
@@ -19,19 +20,8 @@ OutputConfig file_output(const std::string& name, const std::string& path) {
   return oc;
 }
 
-Record event(const std::string& id) {
-  Record r;
-  r.kind = RecordKind::kEvent;
-  r.id = id;
-  r.json = R"({"id":")" + id + R"("})";
-  return r;
-}
-
-Record heartbeat(const std::string& id) {
-  Record r = event(id);
-  r.kind = RecordKind::kHeartbeat;
-  return r;
-}
+Record event(const std::string& id) { return test::event_record(id); }
+Record heartbeat(const std::string& id) { return test::event_record(id, RecordKind::kHeartbeat); }
 
 std::string lines(const std::string& path) {
   auto text = read_file(path);
