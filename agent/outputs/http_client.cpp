@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -224,10 +225,32 @@ struct HttpClient::Impl {
     set(g_curl->easy_setopt(e, CURLOPT_PRIVATE, t));
     set(g_curl->easy_setopt(e, CURLOPT_ERRORBUFFER, t->error));
     set(g_curl->easy_setopt(e, CURLOPT_URL, r.url.c_str()));
-    set(g_curl->easy_setopt(e, CURLOPT_POST, 1L));
-    set(g_curl->easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()));
-    set(g_curl->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                            static_cast<curl_off_t>(r.body.size())));
+    switch (r.method) {
+      case HttpMethod::kPost:
+        set(g_curl->easy_setopt(e, CURLOPT_POST, 1L));
+        set(g_curl->easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()));
+        set(g_curl->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                                static_cast<curl_off_t>(r.body.size())));
+        break;
+      case HttpMethod::kGet:
+        set(g_curl->easy_setopt(e, CURLOPT_HTTPGET, 1L));
+        break;
+      case HttpMethod::kHead:
+        set(g_curl->easy_setopt(e, CURLOPT_NOBODY, 1L));
+        break;
+    }
+    if (r.connect_only) {
+      set(g_curl->easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L));
+    }
+    if (r.fresh_connection) {
+      // A probe measures a whole connection and must see the certificates: no
+      // connection from the cache, none left in it, no TLS session resumed
+      // (a resumed TLS 1.3 session shows no certificate).
+      set(g_curl->easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L));
+      set(g_curl->easy_setopt(e, CURLOPT_FORBID_REUSE, 1L));
+      set(g_curl->easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L));
+      set(g_curl->easy_setopt(e, CURLOPT_CERTINFO, 1L));
+    }
     set(g_curl->easy_setopt(e, CURLOPT_HTTPHEADER, t->headers));
     set(g_curl->easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION));
     set(g_curl->easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_curl_write));
@@ -311,12 +334,73 @@ struct HttpClient::Impl {
     }
   }
 
+  // Seconds of a CURLINFO_*_TIME_T; unset when that phase never came.
+  static std::optional<double> phase_seconds(CURL* easy, CURLINFO info) {
+    curl_off_t us = 0;
+    if (g_curl->easy_getinfo(easy, info, &us) != CURLE_OK || us <= 0) {
+      return std::nullopt;
+    }
+    return static_cast<double>(us) / 1e6;
+  }
+
+  static void measure(Transfer* t, HttpResponse* r) {
+    CURL* e = t->easy;
+    r->timings.connect = phase_seconds(e, CURLINFO_CONNECT_TIME_T);
+    if (t->request.url.rfind("https://", 0) == 0) {
+      r->timings.tls = phase_seconds(e, CURLINFO_APPCONNECT_TIME_T);
+    }
+    if (!t->request.connect_only) {
+      r->timings.first_byte = phase_seconds(e, CURLINFO_STARTTRANSFER_TIME_T);
+    }
+    r->timings.total = phase_seconds(e, CURLINFO_TOTAL_TIME_T).value_or(0);
+    if (!t->request.fresh_connection) {
+      return;
+    }
+    curl_certinfo* certs = nullptr;
+    if (g_curl->easy_getinfo(e, CURLINFO_CERTINFO, &certs) != CURLE_OK || certs == nullptr) {
+      return;
+    }
+    for (int i = 0; i < certs->num_of_certs; ++i) {
+      for (curl_slist* f = certs->certinfo[i]; f != nullptr; f = f->next) {
+        std::string_view field(f->data);
+        if (!starts_with(field, "Expire date:")) {
+          continue;
+        }
+        std::string date(trim(field.substr(sizeof("Expire date:") - 1)));
+        time_t when = g_curl->getdate(date.c_str(), nullptr);
+        if (when != -1 && (!r->cert_not_after || when < *r->cert_not_after)) {
+          r->cert_not_after = static_cast<int64_t>(when);
+        }
+      }
+    }
+  }
+
+  // Failures of the request itself, not of the server or the network.
+  static bool is_internal(CURLcode result) {
+    return result == CURLE_OUT_OF_MEMORY || result == CURLE_FAILED_INIT ||
+           result == CURLE_BAD_FUNCTION_ARGUMENT || result == CURLE_UNKNOWN_OPTION ||
+           result == CURLE_NOT_BUILT_IN;
+  }
+
   static HttpResponse finish(Transfer* t, CURLcode result) {
     HttpResponse r = std::move(t->response);
+    measure(t, &r);
     if (result != CURLE_OK) {
       // A reply cut short (a timeout after the headers, say) is no reply at all.
       r.status = 0;
       r.error = t->error[0] != '\0' ? std::string(t->error) : g_curl->easy_strerror(result);
+      // curl 7.88 says "Couldn't connect to server" where the system said why:
+      // a probe's message says both.
+      long os_errno = 0;
+      if (t->request.fresh_connection &&
+          g_curl->easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK &&
+          os_errno != 0) {
+        std::string why = strerror(static_cast<int>(os_errno));
+        if (r.error.find(why) == std::string::npos) {
+          r.error += " (" + why + ")";
+        }
+      }
+      r.internal_error = is_internal(result);
       r.retry_after.reset();
       r.location.clear();
       return r;
@@ -449,9 +533,10 @@ struct HttpClient::Impl {
     auto* t = static_cast<Transfer*>(userp);
     size_t n = size * nmemb;
     std::string& body = t->response.body;
-    if (body.size() < kMaxResponseBodyBytes) {
+    size_t cap = t->request.body_cap;
+    if (body.size() < cap) {
       // Keep the head of the reply, and read the rest to keep the connection usable.
-      body.append(data, std::min(n, kMaxResponseBodyBytes - body.size()));
+      body.append(data, std::min(n, cap - body.size()));
     }
     return n;
   }
@@ -465,6 +550,7 @@ struct HttpClient::Impl {
       // only the headers of the final one count.
       t->retry_after.clear();
       t->response.location.clear();
+      t->response.status_line = std::string(trim(line));
     } else if (header_name_is(line, "Retry-After")) {
       t->retry_after = std::string(trim(line.substr(sizeof("Retry-After"))));
     } else if (header_name_is(line, "Location")) {
@@ -479,10 +565,16 @@ HttpClient::HttpClient(uv_loop_t* loop) : impl_(std::make_unique<Impl>(loop)) {}
 HttpClient::~HttpClient() = default;
 
 uint64_t HttpClient::post(HttpRequest req, std::function<void(HttpResponse)> done) {
+  req.method = HttpMethod::kPost;
+  return request(std::move(req), std::move(done));
+}
+
+uint64_t HttpClient::request(HttpRequest req, std::function<void(HttpResponse)> done) {
   uint64_t id = impl_->next_id++;
   if (impl_->multi == nullptr) {
     HttpResponse r;
     r.error = impl_->load_error.empty() ? "the HTTP client is closed" : impl_->load_error;
+    r.internal_error = true;
     done(std::move(r));
     return id;
   }
@@ -509,6 +601,7 @@ uint64_t HttpClient::post(HttpRequest req, std::function<void(HttpResponse)> don
   if (!error.empty()) {
     HttpResponse r;
     r.error = std::move(error);
+    r.internal_error = true;
     auto cb = std::move(t->done);
     t.reset();
     cb(std::move(r));
