@@ -260,7 +260,8 @@ struct HttpClient::Impl {
     // Signals would hit the whole agent; the multi interface never needs them.
     set(g_curl->easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
     set(g_curl->easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count())));
-    set(g_curl->easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L));
+    // Keepalive probes matter to connections that are kept, not to a probe's.
+    set(g_curl->easy_setopt(e, CURLOPT_TCP_KEEPALIVE, r.fresh_connection ? 0L : 1L));
     // curl 7.88 makes its sockets without close-on-exec: made here, with it.
     set(g_curl->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_curl_open_socket));
     // Only http and https, and no redirects: a 3xx is reported to the caller, which
