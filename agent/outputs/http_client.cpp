@@ -97,6 +97,7 @@ struct HttpClient::Impl {
   // One POST in flight. Owned by Impl::transfers; curl reaches it through
   // CURLOPT_PRIVATE and its write and header callbacks' userdata.
   struct Transfer {
+    Impl* owner = nullptr;
     uint64_t id = 0;
     CURL* easy = nullptr;
     curl_slist* headers = nullptr;
@@ -105,8 +106,27 @@ struct HttpClient::Impl {
     std::string retry_after;  // the raw header of the final reply
     std::function<void(HttpResponse)> done;
     char error[CURL_ERROR_SIZE] = {};
+    uint64_t start_ns = 0;
+    // A connect_only request's conversation once connected (send, read_line):
+    // its own watch of the connection's socket and its deadline.
+    uv_poll_t* talk_poll = nullptr;    // freed in its close callback
+    uv_timer_t* talk_timer = nullptr;  // freed in its close callback
+    size_t sent = 0;
+    std::string received;
+
+    void stop_talking() {
+      if (talk_poll != nullptr) {
+        close_poll(std::exchange(talk_poll, nullptr));
+      }
+      if (talk_timer != nullptr) {
+        auto* h = reinterpret_cast<uv_handle_t*>(std::exchange(talk_timer, nullptr));
+        h->data = nullptr;
+        uv_close(h, [](uv_handle_t* p) { delete reinterpret_cast<uv_timer_t*>(p); });
+      }
+    }
 
     ~Transfer() {
+      stop_talking();
       if (easy != nullptr) {
         g_curl->easy_cleanup(easy);
       }
@@ -247,7 +267,10 @@ struct HttpClient::Impl {
       // connection from the cache, none left in it, no TLS session resumed
       // (a resumed TLS 1.3 session shows no certificate).
       set(g_curl->easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L));
-      set(g_curl->easy_setopt(e, CURLOPT_FORBID_REUSE, 1L));
+      // A conversation after connect_only needs its connection kept in the
+      // multi's cache until it ends (curl never reuses a connect-only one).
+      bool talks = r.connect_only && (!r.send.empty() || r.read_line);
+      set(g_curl->easy_setopt(e, CURLOPT_FORBID_REUSE, talks ? 0L : 1L));
       set(g_curl->easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L));
       set(g_curl->easy_setopt(e, CURLOPT_CERTINFO, 1L));
     }
@@ -322,6 +345,16 @@ struct HttpClient::Impl {
         g_curl->multi_remove_handle(multi, easy);
         continue;
       }
+      if (result == CURLE_OK && raw->request.connect_only &&
+          (!raw->request.send.empty() || raw->request.read_line)) {
+        // Connected: the conversation goes on with the handle still in the
+        // multi (curl_easy_send and curl_easy_recv find the connection there).
+        start_talk(raw);
+        if (token.expired()) {
+          return;
+        }
+        continue;
+      }
       std::unique_ptr<Transfer> t = std::move(it->second);
       transfers.erase(it);
       g_curl->multi_remove_handle(multi, easy);
@@ -333,6 +366,131 @@ struct HttpClient::Impl {
         return;  // the callback destroyed the client
       }
     }
+  }
+
+  // --- a connect_only request's conversation ---
+
+  void start_talk(Transfer* t) {
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    if (g_curl->easy_getinfo(t->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+        fd == CURL_SOCKET_BAD) {
+      end_talk(t, "the connection is gone");
+      return;
+    }
+    // curl watches a connect-only connection no more once connected; make sure
+    // our watch of it is gone too, so that only one poll has the descriptor.
+    if (auto s = sockets.find(fd); s != sockets.end()) {
+      g_curl->multi_assign(multi, fd, nullptr);
+      close_poll(s->second->poll);
+      sockets.erase(s);
+    }
+    t->talk_poll = new uv_poll_t;
+    if (int rc = uv_poll_init_socket(loop, t->talk_poll, fd); rc != 0) {
+      delete std::exchange(t->talk_poll, nullptr);
+      end_talk(t, std::string("cannot watch the connection: ") + uv_strerror(rc));
+      return;
+    }
+    t->talk_poll->data = t;
+    t->talk_timer = new uv_timer_t;
+    uv_timer_init(loop, t->talk_timer);
+    t->talk_timer->data = t;
+    int64_t left =
+        t->request.timeout.count() - static_cast<int64_t>((uv_hrtime() - t->start_ns) / 1000000);
+    uv_timer_start(t->talk_timer, &Impl::on_talk_timeout,
+                   static_cast<uint64_t>(std::max<int64_t>(left, 1)), 0);
+    // Writable at once: the first step runs from the loop, never from here.
+    uv_poll_start(t->talk_poll, UV_READABLE | UV_WRITABLE, &Impl::on_talk);
+  }
+
+  static void on_talk(uv_poll_t* poll, int status, int /*events*/) noexcept {
+    auto* t = static_cast<Transfer*>(poll->data);
+    if (t == nullptr) {
+      return;
+    }
+    t->owner->talk(t, status);
+  }
+
+  static void on_talk_timeout(uv_timer_t* timer) noexcept {
+    auto* t = static_cast<Transfer*>(timer->data);
+    if (t == nullptr) {
+      return;
+    }
+    bool sending = t->sent < t->request.send.size();
+    t->owner->end_talk(t, "timed out after " + std::to_string(t->request.timeout.count()) +
+                              (sending ? " ms sending" : " ms waiting for a line"));
+  }
+
+  // One step: send what remains, then read until a line feed, the cap or the
+  // end; waits for the socket whenever curl says CURLE_AGAIN (TLS may want to
+  // read while we write, and may hold decrypted bytes the socket no longer
+  // shows: every step tries before it waits).
+  void talk(Transfer* t, int status) {
+    if (status < 0) {
+      end_talk(t, std::string("connection error: ") + uv_strerror(status));
+      return;
+    }
+    const std::string& out = t->request.send;
+    while (t->sent < out.size()) {
+      size_t n = 0;
+      CURLcode rc = g_curl->easy_send(t->easy, out.data() + t->sent, out.size() - t->sent, &n);
+      if (rc == CURLE_AGAIN) {
+        uv_poll_start(t->talk_poll, UV_WRITABLE | UV_READABLE, &Impl::on_talk);
+        return;
+      }
+      if (rc != CURLE_OK) {
+        end_talk(t, std::string("send: ") + g_curl->easy_strerror(rc));
+        return;
+      }
+      t->sent += n;
+    }
+    if (t->request.read_line) {
+      char buf[1024];
+      while (t->received.find('\n') == std::string::npos &&
+             t->received.size() < kMaxProbeLineBytes) {
+        size_t n = 0;
+        CURLcode rc = g_curl->easy_recv(t->easy, buf, sizeof(buf), &n);
+        if (rc == CURLE_AGAIN) {
+          uv_poll_start(t->talk_poll, UV_READABLE, &Impl::on_talk);
+          return;
+        }
+        if (rc != CURLE_OK) {
+          end_talk(t, std::string("read: ") + g_curl->easy_strerror(rc));
+          return;
+        }
+        if (n == 0) {
+          break;  // the server closed the connection
+        }
+        t->received.append(buf, std::min(n, kMaxProbeLineBytes - t->received.size()));
+      }
+    }
+    end_talk(t, {});
+  }
+
+  // Ends the conversation: reports, closes the connection (removing a
+  // connect-only handle from the multi closes it) and forgets the transfer.
+  void end_talk(Transfer* raw, std::string error) {
+    auto it = transfers.find(raw->id);
+    if (it == transfers.end()) {
+      return;
+    }
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    transfers.erase(it);
+    t->stop_talking();
+    HttpResponse r = std::move(t->response);
+    measure(t.get(), &r);
+    r.timings.total = static_cast<double>(uv_hrtime() - t->start_ns) / 1e9;
+    r.error = std::move(error);
+    std::string line = t->received.substr(0, t->received.find('\n'));
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    r.line = std::move(line);
+    if (multi != nullptr) {
+      g_curl->multi_remove_handle(multi, t->easy);
+    }
+    auto done = std::move(t->done);
+    t.reset();
+    done(std::move(r));  // may destroy the client: nothing after this
   }
 
   // Seconds of a CURLINFO_*_TIME_T; unset when that phase never came.
@@ -595,6 +753,8 @@ uint64_t HttpClient::request(HttpRequest req, std::function<void(HttpResponse)> 
     return id;
   }
   auto t = std::make_unique<Impl::Transfer>();
+  t->owner = impl_.get();
+  t->start_ns = uv_hrtime();
   t->id = id;
   t->request = std::move(req);
   t->done = std::move(done);

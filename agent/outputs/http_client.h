@@ -43,7 +43,15 @@ struct HttpRequest {
   bool fresh_connection = false;
   // Connect (and do the TLS handshake of an https:// URL) only; no request.
   bool connect_only = false;
+  // connect_only: then write this, and read the first line the server sends
+  // (at most kMaxProbeLineBytes), over the connection (TLS included), within
+  // `timeout` from the start.
+  std::string send;
+  bool read_line = false;
 };
+
+// A connect_only request's read_line reads at most this much.
+inline constexpr size_t kMaxProbeLineBytes = 4096;
 
 // Seconds from the start of a request to each of its phases; unset when the
 // request did not get that far.
@@ -68,6 +76,8 @@ struct HttpResponse {
   // fresh_connection only: the earliest notAfter (Unix seconds) of the
   // certificates the server presented, when a TLS handshake completed.
   std::optional<int64_t> cert_not_after;
+  // read_line: the first line the server sent, without its line end.
+  std::string line;
 };
 
 // Parses a Retry-After value: delay seconds or an HTTP date (a date in the past

@@ -14,7 +14,7 @@ namespace vigil {
 namespace {
 
 // A tcp probe reads at most this much looking for the first line.
-constexpr size_t kLineCap = 4096;
+constexpr size_t kLineCap = kMaxProbeLineBytes;
 
 double seconds_since(uint64_t start_ns) {
   return static_cast<double>(uv_hrtime() - start_ns) / 1e9;
@@ -35,6 +35,8 @@ HttpRequest to_http(const ProbeRequest& p) {
     h.url = "https://" + url_host(p.host) + ":" + std::to_string(p.port) + "/";
     h.method = HttpMethod::kGet;
     h.connect_only = true;
+    h.send = p.send;
+    h.read_line = p.read_line;
   } else {
     h.url = p.url;
     h.method = p.method == "HEAD" ? HttpMethod::kHead : HttpMethod::kGet;
@@ -55,12 +57,13 @@ ProbeResult from_http(HttpResponse r) {
     return out;
   }
   // A connect-only request (tcp with tls) succeeds without a status.
-  if (r.status == 0 && !r.error.empty()) {
+  if (!r.error.empty()) {
     out.error = std::move(r.error);
   }
   out.status = r.status;
   out.status_line = std::move(r.status_line);
   out.body = std::move(r.body);
+  out.line = std::move(r.line);
   out.connect_seconds = r.timings.connect;
   out.tls_seconds = r.timings.tls;
   out.first_byte_seconds = r.timings.first_byte;

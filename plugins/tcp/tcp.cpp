@@ -51,10 +51,10 @@ const KeyTable<TcpOptions> kKeys = {
         .default_value("false")
         .help("do a TLS handshake once connected (and report the certificate's expiry)"),
     key<TcpOptions>("send", ValueType::kString, set_send)
-        .help("text sent once connected; `\\r`, `\\n`, `\\t`, `\\\\` are escapes (plain TCP only)"),
+        .help("text sent once connected; `\\r`, `\\n`, `\\t`, `\\\\` are escapes"),
     key("expect", &TcpOptions::expect)
         .regex()
-        .help("regex (PCRE2) the first line received must match for `up` (plain TCP only)"),
+        .help("regex (PCRE2) the first line received must match for `up`"),
     key("ca_file", &TcpOptions::ca_file)
         .path()
         .default_text("system CAs")
@@ -166,14 +166,9 @@ class TcpCollector final : public Collector {
 };
 
 Result<std::unique_ptr<Collector>> create(const TcpOptions& options, const PluginConfig& config) {
+  (void)config;
   auto c = std::make_shared<Config>();
   c->options = options;
-  if (options.tls && (!options.send.empty() || options.expect)) {
-    const Entry* e = config.section.find(options.expect ? "expect" : "send");
-    return make_error_at(e != nullptr ? e->file : config.section.file,
-                         e != nullptr ? e->line : config.section.line,
-                         "send and expect work on plain TCP only (tls = false)");
-  }
   if (options.expect) {
     Result<Regex> re = Regex::compile(options.expect->value);
     if (!re.ok()) {

@@ -1,6 +1,7 @@
 #include "plugins/tcp/tcp.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -96,11 +97,11 @@ TEST_CASE("tcp send takes escapes", "[tcp]") {
   CHECK_FALSE(unescape_send("a\\").ok());
 }
 
-TEST_CASE("a port-less address and send with tls are errors at their line", "[tcp]") {
+TEST_CASE("a port-less address and a bad expect are errors at their line", "[tcp]") {
   CHECK(create_error({{"address", "localhost"}}) ==
         "probes.ini:21: address: 'localhost' has no port (HOST:PORT)");
-  CHECK(create_error({{"address", "localhost:1"}, {"tls", "true"}, {"send", "x"}}) ==
-        "probes.ini:23: send and expect work on plain TCP only (tls = false)");
+  CHECK(create_error({{"address", "localhost:1"}, {"send", "a\\qb"}}) ==
+        "probes.ini:22: send: unknown escape \\q (\\n \\r \\t \\\\)");
   CHECK(create_error({{"address", "localhost:1"}, {"expect", "(x"}})
             .rfind("probes.ini:22: expect: missing closing parenthesis", 0) == 0);
 }
@@ -171,6 +172,84 @@ TEST_CASE("tcp with tls reports the certificate's expiry", "[tcp]") {
   CHECK(wrong.sample().find("cert_expiry_days") == nullptr);
   REQUIRE(wrong.sample().message);
   CHECK_THAT(*wrong.sample().message, Catch::Contains("certificate", Catch::CaseSensitive::No));
+
+  // send and expect over the TLS connection.
+  std::string send = R"(GET /tls HTTP/1.0\r\n\r\n)";
+  Probed talk = probe({{"address", address},
+                       {"tls", "true"},
+                       {"ca_file", test::test_certs() + "/ca.crt"},
+                       {"send", send},
+                       {"expect", R"(^HTTP/1\.\d 200)"}});
+  INFO(talk.sample().message.value_or(""));
+  CHECK(metric(talk.sample(), "up") == 1);
+  CHECK(talk.sample().message == std::string("HTTP/1.1 200 OK"));
+  CHECK(metric(talk.sample(), "cert_expiry_days") == Approx(3650).margin(1));
+  CHECK(rx.requests().size() == 1);
+
+  // A TLS server that says nothing: up 0 at the timeout, the handshake measured.
+  Probed silent = probe({{"address", address},
+                         {"tls", "true"},
+                         {"ca_file", test::test_certs() + "/ca.crt"},
+                         {"expect", "."}},
+                        Duration(700));
+  CHECK(metric(silent.sample(), "up") == 0);
+  CHECK(metric(silent.sample(), "cert_expiry_days") == Approx(3650).margin(1));
+  CHECK(silent.sample().message == std::string("timed out after 630 ms waiting for a line"));
+}
+
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+size_t open_fds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("tcp probes leave no connection open behind them", "[tcp]") {
+  TempDir dir;
+  ReceiverOptions o;
+  o.tls_cert = test::test_certs() + "/server.crt";
+  o.tls_key = test::test_certs() + "/server.key";
+  Receiver rx(dir.path(), o);
+  REQUIRE(rx.ok());
+  TestLoop loop;
+  {
+    NetProber prober(loop.get());
+    auto run = [&](bool tls, bool talk) {
+      ProbeRequest req;
+      req.kind = ProbeRequest::Kind::kTcp;
+      req.host = "localhost";
+      req.port = rx.port();
+      req.tls = tls;
+      req.ca_file = test::test_certs() + "/ca.crt";
+      if (talk) {
+        req.send = "GET / HTTP/1.0\r\n\r\n";
+        req.read_line = true;
+      }
+      req.timeout = Duration(5000);
+      std::optional<ProbeResult> got;
+      prober.probe(req, [&](ProbeResult r) { got = std::move(r); });
+      REQUIRE(loop.run_until([&] { return got.has_value(); }));
+      CHECK(got->error.empty());
+      CHECK(got->failure.empty());
+    };
+    run(true, true);  // loads libcurl and makes the client's handles
+    size_t before = open_fds();
+    for (int i = 0; i < 3; ++i) {
+      run(true, true);
+      run(true, false);
+    }
+    CHECK(open_fds() == before);
+    CHECK(prober.in_flight() == 0);
+  }
+  CHECK(loop.close() == 0);
 }
 
 }  // namespace vigil
