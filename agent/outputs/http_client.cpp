@@ -158,7 +158,7 @@ struct HttpClient::Impl {
   explicit Impl(uv_loop_t* l) : loop(l) {
     g_curl = curl_library(&load_error);
     if (g_curl == nullptr) {
-      log_error("HTTP outputs cannot send: " + load_error);
+      log_error("HTTP outputs and probes cannot run: " + load_error);
     } else {
       multi = g_curl->multi_init();
       share = g_curl->share_init();
