@@ -8,8 +8,8 @@ set -euo pipefail
 packages=(cmake g++ ninja-build pkg-config libuv1-dev nlohmann-json3-dev
           libcurl4-openssl-dev libinih-dev libpcre2-dev zlib1g-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(catch2 python3 openssl systemd prometheus-alertmanager procps util-linux
-             clang-format dpkg-dev file)
+  packages+=(catch2 python3 openssl systemd prometheus-alertmanager
+             prometheus-blackbox-exporter procps util-linux clang-format dpkg-dev file)
 fi
 
 missing=()

@@ -88,7 +88,7 @@ const KeyTable<CheckConfig>& check_key_table() {
           .repeatable()
           .help("as `warning`; any firing rule sets `critical`"),
       key("timeout", &CheckConfig::timeout)
-          .default_text("the interval (exec: 10s)")
+          .default_text("the interval (exec, http, tcp: 10s)")
           .greater_than("0")
           .help("how long one collection may take before it counts as failed"),
       key("unknown_after", &CheckConfig::unknown_after)

@@ -92,7 +92,8 @@ is a number, optionally negative, optionally with a size unit (becomes bytes:
 is valid only with `> >= < <=`, and its value may not be on the firing side of
 the threshold (for `>` and `>=` it is at most the threshold, for `<` and `<=`
 at least). A rule may only name a metric its plugin has; exec checks may name
-any metric. A log check without rules gets `matches > 0` at its `severity`.
+any metric. A log check without rules gets `matches > 0` at its `severity`;
+an http or tcp check without rules gets `up == 0` at its `severity`.
 )";
 
 constexpr std::string_view kOutputs = R"(

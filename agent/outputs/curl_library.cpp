@@ -59,6 +59,8 @@ const CurlLibrary* curl_library(std::string* error) {
               bind(h, "curl_easy_setopt", &lib.easy_setopt, &missing) &&
               bind(h, "curl_easy_getinfo", &lib.easy_getinfo, &missing) &&
               bind(h, "curl_easy_strerror", &lib.easy_strerror, &missing) &&
+              bind(h, "curl_easy_send", &lib.easy_send, &missing) &&
+              bind(h, "curl_easy_recv", &lib.easy_recv, &missing) &&
               bind(h, "curl_getdate", &lib.getdate, &missing) &&
               bind(h, "curl_multi_init", &lib.multi_init, &missing) &&
               bind(h, "curl_multi_cleanup", &lib.multi_cleanup, &missing) &&

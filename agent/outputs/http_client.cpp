@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -96,6 +97,7 @@ struct HttpClient::Impl {
   // One POST in flight. Owned by Impl::transfers; curl reaches it through
   // CURLOPT_PRIVATE and its write and header callbacks' userdata.
   struct Transfer {
+    Impl* owner = nullptr;
     uint64_t id = 0;
     CURL* easy = nullptr;
     curl_slist* headers = nullptr;
@@ -104,8 +106,27 @@ struct HttpClient::Impl {
     std::string retry_after;  // the raw header of the final reply
     std::function<void(HttpResponse)> done;
     char error[CURL_ERROR_SIZE] = {};
+    uint64_t start_ns = 0;
+    // A connect_only request's conversation once connected (send, read_line):
+    // its own watch of the connection's socket and its deadline.
+    uv_poll_t* talk_poll = nullptr;    // freed in its close callback
+    uv_timer_t* talk_timer = nullptr;  // freed in its close callback
+    size_t sent = 0;
+    std::string received;
+
+    void stop_talking() {
+      if (talk_poll != nullptr) {
+        close_poll(std::exchange(talk_poll, nullptr));
+      }
+      if (talk_timer != nullptr) {
+        auto* h = reinterpret_cast<uv_handle_t*>(std::exchange(talk_timer, nullptr));
+        h->data = nullptr;
+        uv_close(h, [](uv_handle_t* p) { delete reinterpret_cast<uv_timer_t*>(p); });
+      }
+    }
 
     ~Transfer() {
+      stop_talking();
       if (easy != nullptr) {
         g_curl->easy_cleanup(easy);
       }
@@ -137,7 +158,7 @@ struct HttpClient::Impl {
   explicit Impl(uv_loop_t* l) : loop(l) {
     g_curl = curl_library(&load_error);
     if (g_curl == nullptr) {
-      log_error("HTTP outputs cannot send: " + load_error);
+      log_error("HTTP outputs and probes cannot run: " + load_error);
     } else {
       multi = g_curl->multi_init();
       share = g_curl->share_init();
@@ -224,10 +245,35 @@ struct HttpClient::Impl {
     set(g_curl->easy_setopt(e, CURLOPT_PRIVATE, t));
     set(g_curl->easy_setopt(e, CURLOPT_ERRORBUFFER, t->error));
     set(g_curl->easy_setopt(e, CURLOPT_URL, r.url.c_str()));
-    set(g_curl->easy_setopt(e, CURLOPT_POST, 1L));
-    set(g_curl->easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()));
-    set(g_curl->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                            static_cast<curl_off_t>(r.body.size())));
+    switch (r.method) {
+      case HttpMethod::kPost:
+        set(g_curl->easy_setopt(e, CURLOPT_POST, 1L));
+        set(g_curl->easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data()));
+        set(g_curl->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                                static_cast<curl_off_t>(r.body.size())));
+        break;
+      case HttpMethod::kGet:
+        set(g_curl->easy_setopt(e, CURLOPT_HTTPGET, 1L));
+        break;
+      case HttpMethod::kHead:
+        set(g_curl->easy_setopt(e, CURLOPT_NOBODY, 1L));
+        break;
+    }
+    if (r.connect_only) {
+      set(g_curl->easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L));
+    }
+    if (r.fresh_connection) {
+      // A probe measures a whole connection and must see the certificates: no
+      // connection from the cache, none left in it, no TLS session resumed
+      // (a resumed TLS 1.3 session shows no certificate).
+      set(g_curl->easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L));
+      // A conversation after connect_only needs its connection kept in the
+      // multi's cache until it ends (curl never reuses a connect-only one).
+      bool talks = r.connect_only && (!r.send.empty() || r.read_line);
+      set(g_curl->easy_setopt(e, CURLOPT_FORBID_REUSE, talks ? 0L : 1L));
+      set(g_curl->easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L));
+      set(g_curl->easy_setopt(e, CURLOPT_CERTINFO, 1L));
+    }
     set(g_curl->easy_setopt(e, CURLOPT_HTTPHEADER, t->headers));
     set(g_curl->easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION));
     set(g_curl->easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_curl_write));
@@ -237,7 +283,8 @@ struct HttpClient::Impl {
     // Signals would hit the whole agent; the multi interface never needs them.
     set(g_curl->easy_setopt(e, CURLOPT_NOSIGNAL, 1L));
     set(g_curl->easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count())));
-    set(g_curl->easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L));
+    // Keepalive probes matter to connections that are kept, not to a probe's.
+    set(g_curl->easy_setopt(e, CURLOPT_TCP_KEEPALIVE, r.fresh_connection ? 0L : 1L));
     // curl 7.88 makes its sockets without close-on-exec: made here, with it.
     set(g_curl->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_curl_open_socket));
     // Only http and https, and no redirects: a 3xx is reported to the caller, which
@@ -298,6 +345,16 @@ struct HttpClient::Impl {
         g_curl->multi_remove_handle(multi, easy);
         continue;
       }
+      if (result == CURLE_OK && raw->request.connect_only &&
+          (!raw->request.send.empty() || raw->request.read_line)) {
+        // Connected: the conversation goes on with the handle still in the
+        // multi (curl_easy_send and curl_easy_recv find the connection there).
+        start_talk(raw);
+        if (token.expired()) {
+          return;
+        }
+        continue;
+      }
       std::unique_ptr<Transfer> t = std::move(it->second);
       transfers.erase(it);
       g_curl->multi_remove_handle(multi, easy);
@@ -311,12 +368,198 @@ struct HttpClient::Impl {
     }
   }
 
+  // --- a connect_only request's conversation ---
+
+  void start_talk(Transfer* t) {
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    if (g_curl->easy_getinfo(t->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+        fd == CURL_SOCKET_BAD) {
+      end_talk(t, "the connection is gone");
+      return;
+    }
+    // curl watches a connect-only connection no more once connected; make sure
+    // our watch of it is gone too, so that only one poll has the descriptor.
+    if (auto s = sockets.find(fd); s != sockets.end()) {
+      g_curl->multi_assign(multi, fd, nullptr);
+      close_poll(s->second->poll);
+      sockets.erase(s);
+    }
+    t->talk_poll = new uv_poll_t;
+    if (int rc = uv_poll_init_socket(loop, t->talk_poll, fd); rc != 0) {
+      delete std::exchange(t->talk_poll, nullptr);
+      end_talk(t, std::string("cannot watch the connection: ") + uv_strerror(rc));
+      return;
+    }
+    t->talk_poll->data = t;
+    t->talk_timer = new uv_timer_t;
+    uv_timer_init(loop, t->talk_timer);
+    t->talk_timer->data = t;
+    int64_t left =
+        t->request.timeout.count() - static_cast<int64_t>((uv_hrtime() - t->start_ns) / 1000000);
+    uv_timer_start(t->talk_timer, &Impl::on_talk_timeout,
+                   static_cast<uint64_t>(std::max<int64_t>(left, 1)), 0);
+    // Writable at once: the first step runs from the loop, never from here.
+    uv_poll_start(t->talk_poll, UV_READABLE | UV_WRITABLE, &Impl::on_talk);
+  }
+
+  static void on_talk(uv_poll_t* poll, int status, int /*events*/) noexcept {
+    auto* t = static_cast<Transfer*>(poll->data);
+    if (t == nullptr) {
+      return;
+    }
+    t->owner->talk(t, status);
+  }
+
+  static void on_talk_timeout(uv_timer_t* timer) noexcept {
+    auto* t = static_cast<Transfer*>(timer->data);
+    if (t == nullptr) {
+      return;
+    }
+    bool sending = t->sent < t->request.send.size();
+    t->owner->end_talk(t, "timed out after " + std::to_string(t->request.timeout.count()) +
+                              (sending ? " ms sending" : " ms waiting for a line"));
+  }
+
+  // One step: send what remains, then read until a line feed, the cap or the
+  // end; waits for the socket whenever curl says CURLE_AGAIN (TLS may want to
+  // read while we write, and may hold decrypted bytes the socket no longer
+  // shows: every step tries before it waits).
+  void talk(Transfer* t, int status) {
+    if (status < 0) {
+      end_talk(t, std::string("connection error: ") + uv_strerror(status));
+      return;
+    }
+    const std::string& out = t->request.send;
+    while (t->sent < out.size()) {
+      size_t n = 0;
+      CURLcode rc = g_curl->easy_send(t->easy, out.data() + t->sent, out.size() - t->sent, &n);
+      if (rc == CURLE_AGAIN) {
+        uv_poll_start(t->talk_poll, UV_WRITABLE | UV_READABLE, &Impl::on_talk);
+        return;
+      }
+      if (rc != CURLE_OK) {
+        end_talk(t, std::string("send: ") + g_curl->easy_strerror(rc));
+        return;
+      }
+      t->sent += n;
+    }
+    if (t->request.read_line) {
+      char buf[1024];
+      while (t->received.find('\n') == std::string::npos &&
+             t->received.size() < kMaxProbeLineBytes) {
+        size_t n = 0;
+        CURLcode rc = g_curl->easy_recv(t->easy, buf, sizeof(buf), &n);
+        if (rc == CURLE_AGAIN) {
+          uv_poll_start(t->talk_poll, UV_READABLE, &Impl::on_talk);
+          return;
+        }
+        if (rc != CURLE_OK) {
+          end_talk(t, std::string("read: ") + g_curl->easy_strerror(rc));
+          return;
+        }
+        if (n == 0) {
+          break;  // the server closed the connection
+        }
+        t->received.append(buf, std::min(n, kMaxProbeLineBytes - t->received.size()));
+      }
+    }
+    end_talk(t, {});
+  }
+
+  // Ends the conversation: reports, closes the connection (removing a
+  // connect-only handle from the multi closes it) and forgets the transfer.
+  void end_talk(Transfer* raw, std::string error) {
+    auto it = transfers.find(raw->id);
+    if (it == transfers.end()) {
+      return;
+    }
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    transfers.erase(it);
+    t->stop_talking();
+    HttpResponse r = std::move(t->response);
+    measure(t.get(), &r);
+    r.timings.total = static_cast<double>(uv_hrtime() - t->start_ns) / 1e9;
+    r.error = std::move(error);
+    std::string line = t->received.substr(0, t->received.find('\n'));
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    r.line = std::move(line);
+    if (multi != nullptr) {
+      g_curl->multi_remove_handle(multi, t->easy);
+    }
+    auto done = std::move(t->done);
+    t.reset();
+    done(std::move(r));  // may destroy the client: nothing after this
+  }
+
+  // Seconds of a CURLINFO_*_TIME_T; unset when that phase never came.
+  static std::optional<double> phase_seconds(CURL* easy, CURLINFO info) {
+    curl_off_t us = 0;
+    if (g_curl->easy_getinfo(easy, info, &us) != CURLE_OK || us <= 0) {
+      return std::nullopt;
+    }
+    return static_cast<double>(us) / 1e6;
+  }
+
+  static void measure(Transfer* t, HttpResponse* r) {
+    CURL* e = t->easy;
+    r->timings.connect = phase_seconds(e, CURLINFO_CONNECT_TIME_T);
+    if (t->request.url.rfind("https://", 0) == 0) {
+      r->timings.tls = phase_seconds(e, CURLINFO_APPCONNECT_TIME_T);
+    }
+    if (!t->request.connect_only) {
+      r->timings.first_byte = phase_seconds(e, CURLINFO_STARTTRANSFER_TIME_T);
+    }
+    r->timings.total = phase_seconds(e, CURLINFO_TOTAL_TIME_T).value_or(0);
+    if (!t->request.fresh_connection) {
+      return;
+    }
+    curl_certinfo* certs = nullptr;
+    if (g_curl->easy_getinfo(e, CURLINFO_CERTINFO, &certs) != CURLE_OK || certs == nullptr) {
+      return;
+    }
+    for (int i = 0; i < certs->num_of_certs; ++i) {
+      for (curl_slist* f = certs->certinfo[i]; f != nullptr; f = f->next) {
+        std::string_view field(f->data);
+        if (!starts_with(field, "Expire date:")) {
+          continue;
+        }
+        std::string date(trim(field.substr(sizeof("Expire date:") - 1)));
+        time_t when = g_curl->getdate(date.c_str(), nullptr);
+        if (when != -1 && (!r->cert_not_after || when < *r->cert_not_after)) {
+          r->cert_not_after = static_cast<int64_t>(when);
+        }
+      }
+    }
+  }
+
+  // Failures of the request itself, not of the server or the network.
+  static bool is_internal(CURLcode result) {
+    return result == CURLE_OUT_OF_MEMORY || result == CURLE_FAILED_INIT ||
+           result == CURLE_BAD_FUNCTION_ARGUMENT || result == CURLE_UNKNOWN_OPTION ||
+           result == CURLE_NOT_BUILT_IN;
+  }
+
   static HttpResponse finish(Transfer* t, CURLcode result) {
     HttpResponse r = std::move(t->response);
+    measure(t, &r);
     if (result != CURLE_OK) {
       // A reply cut short (a timeout after the headers, say) is no reply at all.
       r.status = 0;
       r.error = t->error[0] != '\0' ? std::string(t->error) : g_curl->easy_strerror(result);
+      // curl 7.88 says "Couldn't connect to server" where the system said why:
+      // a probe's message says both.
+      long os_errno = 0;
+      if (t->request.fresh_connection &&
+          g_curl->easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK &&
+          os_errno != 0) {
+        std::string why = strerror(static_cast<int>(os_errno));
+        if (r.error.find(why) == std::string::npos) {
+          r.error += " (" + why + ")";
+        }
+      }
+      r.internal_error = is_internal(result);
       r.retry_after.reset();
       r.location.clear();
       return r;
@@ -449,9 +692,10 @@ struct HttpClient::Impl {
     auto* t = static_cast<Transfer*>(userp);
     size_t n = size * nmemb;
     std::string& body = t->response.body;
-    if (body.size() < kMaxResponseBodyBytes) {
+    size_t cap = t->request.body_cap;
+    if (body.size() < cap) {
       // Keep the head of the reply, and read the rest to keep the connection usable.
-      body.append(data, std::min(n, kMaxResponseBodyBytes - body.size()));
+      body.append(data, std::min(n, cap - body.size()));
     }
     return n;
   }
@@ -465,6 +709,7 @@ struct HttpClient::Impl {
       // only the headers of the final one count.
       t->retry_after.clear();
       t->response.location.clear();
+      t->response.status_line = std::string(trim(line));
     } else if (header_name_is(line, "Retry-After")) {
       t->retry_after = std::string(trim(line.substr(sizeof("Retry-After"))));
     } else if (header_name_is(line, "Location")) {
@@ -479,10 +724,16 @@ HttpClient::HttpClient(uv_loop_t* loop) : impl_(std::make_unique<Impl>(loop)) {}
 HttpClient::~HttpClient() = default;
 
 uint64_t HttpClient::post(HttpRequest req, std::function<void(HttpResponse)> done) {
+  req.method = HttpMethod::kPost;
+  return request(std::move(req), std::move(done));
+}
+
+uint64_t HttpClient::request(HttpRequest req, std::function<void(HttpResponse)> done) {
   uint64_t id = impl_->next_id++;
   if (impl_->multi == nullptr) {
     HttpResponse r;
     r.error = impl_->load_error.empty() ? "the HTTP client is closed" : impl_->load_error;
+    r.internal_error = true;
     done(std::move(r));
     return id;
   }
@@ -502,6 +753,8 @@ uint64_t HttpClient::post(HttpRequest req, std::function<void(HttpResponse)> don
     return id;
   }
   auto t = std::make_unique<Impl::Transfer>();
+  t->owner = impl_.get();
+  t->start_ns = uv_hrtime();
   t->id = id;
   t->request = std::move(req);
   t->done = std::move(done);
@@ -509,6 +762,7 @@ uint64_t HttpClient::post(HttpRequest req, std::function<void(HttpResponse)> don
   if (!error.empty()) {
     HttpResponse r;
     r.error = std::move(error);
+    r.internal_error = true;
     auto cb = std::move(t->done);
     t.reset();
     cb(std::move(r));

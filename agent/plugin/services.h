@@ -10,12 +10,14 @@ class Spawner;       // agent/plugin/spawner.h: run a command with a timeout
 class FileWatcher;   // agent/plugin/file_watcher.h: change notifications for paths
 class ProcessTable;  // agent/plugin/process_table.h: one shared /proc scan
 class FileSaver;     // agent/plugin/file_saver.h: durable state files, off the loop
+class Prober;        // agent/plugin/prober.h: HTTP and TCP probes of network services
 
 struct Services {
   Spawner* spawner = nullptr;
   FileWatcher* watcher = nullptr;
   ProcessTable* processes = nullptr;
   FileSaver* saver = nullptr;
+  Prober* prober = nullptr;
 };
 
 }  // namespace vigil

@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include "agent/services/file_watcher_uv.h"
+#include "agent/services/net_prober.h"
 #include "agent/services/pool_file_saver.h"
 #include "agent/services/process_table_proc.h"
 #include "agent/services/uv_spawner.h"
@@ -10,11 +11,14 @@
 namespace vigil {
 
 struct ServiceSet::Impl {
-  explicit Impl(uv_loop_t* loop) : spawner(loop), watcher(loop), saver(loop) {}
+  explicit Impl(uv_loop_t* loop) : spawner(loop), watcher(loop), saver(loop), prober(loop) {}
   UvSpawner spawner;
   UvFileWatcher watcher;
   ProcProcessTable processes;
   PoolFileSaver saver;
+  // Loads libcurl at its first HTTP or TLS probe, not before: an agent
+  // without such checks never maps it.
+  NetProber prober;
 };
 
 ServiceSet::ServiceSet(uv_loop_t* loop) : impl_(std::make_unique<Impl>(loop)) {
@@ -22,6 +26,7 @@ ServiceSet::ServiceSet(uv_loop_t* loop) : impl_(std::make_unique<Impl>(loop)) {
   services_.watcher = &impl_->watcher;
   services_.processes = &impl_->processes;
   services_.saver = &impl_->saver;
+  services_.prober = &impl_->prober;
 }
 
 ServiceSet::~ServiceSet() = default;

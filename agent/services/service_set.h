@@ -8,8 +8,8 @@ struct uv_loop_s;
 
 namespace vigil {
 
-// Owns the services handed to plugins (spawner, file watcher, process table) and
-// the Services struct that points at them.
+// Owns the services handed to plugins (spawner, file watcher, process table, file
+// saver, prober) and the Services struct that points at them.
 class ServiceSet {
  public:
   explicit ServiceSet(uv_loop_s* loop);

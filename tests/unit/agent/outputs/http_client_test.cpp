@@ -16,6 +16,7 @@
 #include "agent/util/gzip.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_certs.h"
 #include "tests/support/test_loop.h"
 
 namespace vigil {
@@ -65,14 +66,7 @@ std::vector<json> logged(const Receiver& receiver) {
   return out;
 }
 
-// Certificates made once for the whole run: openssl takes a moment.
-const std::string& certs() {
-  static TempDir dir;
-  static Status made = test::make_test_certs(dir.path());
-  INFO((made.ok() ? std::string() : made.error()));
-  REQUIRE(made.ok());
-  return dir.path();
-}
+const std::string& certs() { return test::test_certs(); }
 
 ReceiverOptions scripted(const std::string& script) {
   ReceiverOptions o;
