@@ -83,11 +83,13 @@ std::string render_status_table(const nlohmann::json& s) {
   }
   table(&out, inc);
   out += "\nOPEN PROBLEMS\n";
-  std::vector<Row> prob{{"KEY", "INCIDENTS", "FIRST SEEN", "LAST SEEN"}};
+  std::vector<Row> prob{
+      {"KEY", "CAUSE", "SUSPECTED", "INCIDENTS", "FIRST SEEN", "LAST SEEN", "SUMMARY"}};
   if (s.contains("problems") && s["problems"].is_array()) {
     for (const auto& p : s["problems"]) {
-      prob.push_back(
-          {text(p, "key"), text(p, "incident_count"), text(p, "first_seen"), text(p, "last_seen")});
+      prob.push_back({text(p, "key"), text(p, "cause"), text(p, "suspected_check"),
+                      text(p, "incident_count"), text(p, "first_seen"), text(p, "last_seen"),
+                      text(p, "summary")});
     }
   }
   table(&out, prob);

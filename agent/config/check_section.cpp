@@ -73,6 +73,16 @@ Status set_tags(CheckConfig& check, const Entry& e) {
   return {};
 }
 
+// Names of other checks; the loader checks that each one exists.
+Status set_depends_on(CheckConfig& check, const Entry& e) {
+  std::vector<std::string> names = split_list(e.value);
+  if (names.empty()) {
+    return make_error("depends_on: expected at least one check name");
+  }
+  check.depends_on = std::move(names);
+  return {};
+}
+
 }  // namespace
 
 const KeyTable<CheckConfig>& check_key_table() {
@@ -99,6 +109,9 @@ const KeyTable<CheckConfig>& check_key_table() {
       key<CheckConfig>("tags", ValueType::kList, set_tags)
           .help("`key=value,key=value` for this check's records; they override `[agent]` tags"),
       key("enabled", &CheckConfig::enabled).default_value("true").help("run this check"),
+      key<CheckConfig>("depends_on", ValueType::kList, set_depends_on)
+          .help("checks this one depends on: within a correlation group an incident of one of "
+                "them is the suspected cause before this check's"),
   };
   return kTable;
 }

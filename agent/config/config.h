@@ -38,6 +38,9 @@ struct IncidentPolicy {
   Duration flap_window{std::chrono::minutes(10)};
   int problem_count = 3;
   Duration problem_window{std::chrono::hours(24)};
+  // Incidents of other checks opening within this long of a group's first
+  // incident join its group; 0 = this check's incidents never correlate.
+  Duration correlate_window{std::chrono::minutes(2)};
 
   bool operator==(const IncidentPolicy&) const = default;
 };
@@ -69,6 +72,9 @@ struct CheckConfig {
   Tags tags;  // agent tags merged with the check's (the check's win)
   bool enabled = true;
   std::vector<Rule> rules;  // in file order, warnings and criticals mixed
+  // Checks this one depends on: in a correlation group, one of them outranks
+  // this check as the suspected cause.
+  std::vector<std::string> depends_on;
   IncidentPolicy incidents;
   Section section;  // the raw section, for the plugin's create()
   // The plugin's options, filled from `section` with the plugin's key table.

@@ -49,6 +49,10 @@ const KeyTable<IncidentPolicy>& incident_key_table() {
           .default_value("24h")
           .greater_than("0")
           .help("window of `problem_count`"),
+      key("correlate_window", &IncidentPolicy::correlate_window)
+          .default_value("2m")
+          .help("an incident opening less than this after the first incident of a group that "
+                "has an open incident joins the group; `0` = off"),
   };
   return kTable;
 }

@@ -276,6 +276,26 @@ class Loader {
       }
       config_.checks.push_back(std::move(check));
     }
+    check_dependencies(seen);
+  }
+
+  // depends_on names other checks of the configuration.
+  void check_dependencies(const std::map<std::string, const Section*>& checks) {
+    for (const CheckConfig& c : config_.checks) {
+      const Entry* e = c.section.find("depends_on");
+      for (const std::string& d : c.depends_on) {
+        if (d == c.name) {
+          report(make_error("depends_on: a check cannot depend on itself"), c.section, e);
+        } else if (checks.count(d) == 0) {
+          report(make_error("depends_on: no check named '" + d + "'"), c.section, e);
+        }
+      }
+    }
+  }
+
+  void report(const Error& err, const Section& s, const Entry* e) {
+    add_error(&errors_, e != nullptr ? e->file : s.file, e != nullptr ? e->line : s.line,
+              err.message);
   }
 
   void report(const Error& e, const Section& s) {

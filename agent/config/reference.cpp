@@ -67,6 +67,19 @@ Relative paths in other values (`state_dir`, `token_file`, `ca_file`,
 `interval` and `timeout` must be greater than 0 wherever they appear.
 )";
 
+constexpr std::string_view kCorrelation = R"(
+`correlate_window` groups the incidents of different checks that open close
+together, as one failure pages through several checks (a full disk, then the
+errors of the application writing there, then its restarts): an incident that
+opens less than `correlate_window` after the first incident of a group that
+still has an open incident joins that group, and a group of two or more is a
+problem whose suspected cause is its first incident, or the incident of a check
+it names in `depends_on`. The window is the group's first check's; a check with
+`correlate_window = 0` neither starts nor joins a group. `problem_count` and
+`problem_window` concern only recurring incidents of one check. The rule, with
+an example: [INCIDENTS.md](INCIDENTS.md#correlation).
+)";
+
 constexpr std::string_view kChecks = R"(
 ## Checks: `[PLUGIN]` or `[PLUGIN NAME]`
 
@@ -94,6 +107,15 @@ the threshold (for `>` and `>=` it is at most the threshold, for `<` and `<=`
 at least). A rule may only name a metric its plugin has; exec checks may name
 any metric. A log check without rules gets `matches > 0` at its `severity`;
 an http or tcp check without rules gets `up == 0` at its `severity`.
+
+### Dependencies
+
+`depends_on = disk_data, db` names checks of the configuration (an unknown name,
+or the check itself, is an error at the line). It changes only which incident of
+a correlation group is the suspected cause: when the incident that would be (the
+group's first) belongs to a check that depends on the check of another member,
+that member is the suspected cause instead, and so on down the chain. It does
+not hold back the dependent check's incidents, which open and page as before.
 )";
 
 constexpr std::string_view kOutputs = R"(
@@ -242,6 +264,7 @@ std::string config_reference_markdown() {
   out += table(agent_keys());
   out += "\n## `[incidents]`\n\n";
   out += table(incident_keys());
+  out += kCorrelation;
   out += kChecks;
   out += table(check_keys());
   out += kRules;

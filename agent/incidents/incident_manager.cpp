@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "agent/incidents/correlation.h"
 #include "agent/incidents/incident_records.h"
 #include "agent/incidents/incident_state.h"
 #include "agent/incidents/incident_state_json.h"
@@ -40,22 +41,32 @@ struct IncidentManager::Impl {
   const Clock& clock;
   std::string host;
   CheckTracks tracks;
+  CorrelationGroups groups;
 
   RecordContext context() const { return RecordContext{host, clock.wall()}; }
+
+  ProblemLink link(const OpenIncident& inc) const {
+    return problem_link(groups, tracks, inc.incident_id);
+  }
 
   // Emits a record for the track's open incident and restarts its renotify timer.
   void emit(CheckTrack& t, std::string_view action, const std::string& event_id, MonotonicTime now,
             std::vector<Record>* out) {
     OpenIncident& inc = *t.incident;
-    out->push_back(make_incident_record(context(), t, inc, action, false, event_id));
+    out->push_back(make_incident_record(context(), t, inc, action, false, event_id, link(inc)));
     inc.last_record = now;
     inc.last_action = std::string(action);
     inc.last_event_id = event_id;
   }
 
   void resolve(CheckTrack& t, const std::string& event_id, std::vector<Record>* out) {
-    out->push_back(make_incident_record(context(), t, *t.incident, "resolve", true, event_id));
+    std::string id = t.incident->incident_id;
+    out->push_back(make_incident_record(context(), t, *t.incident, "resolve", true, event_id,
+                                        link(*t.incident)));
     t.incident.reset();
+    if (std::optional<Record> p = correlate_resolved(context(), groups, tracks, id)) {
+      out->push_back(std::move(*p));
+    }
   }
 
   void open(CheckTrack& t, const CheckChange& change, bool flapping, MonotonicTime now,
@@ -72,7 +83,12 @@ struct IncidentManager::Impl {
                       ? "check " + change.check + " is " + std::string(state_name(change.state))
                       : change.summary;
     t.incident = std::move(inc);
+    // Joined first, so that its open record names the problem it joined.
+    std::optional<Record> correlated = correlate_opening(context(), groups, tracks, t, *t.incident);
     emit(t, "open", change.event_id, now, out);
+    if (correlated) {
+      out->push_back(std::move(*correlated));
+    }
     if (std::optional<Record> p = note_incident_opened(context(), t, *t.incident, now)) {
       out->push_back(std::move(*p));
     }
@@ -150,7 +166,7 @@ struct IncidentManager::Impl {
 };
 
 IncidentManager::IncidentManager(const Clock& clock, std::string host)
-    : impl_(std::make_unique<Impl>(Impl{clock, std::move(host), {}})) {}
+    : impl_(std::make_unique<Impl>(Impl{clock, std::move(host), {}, {}})) {}
 
 IncidentManager::~IncidentManager() = default;
 
@@ -164,6 +180,7 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
   t.tags = change.tags;
   t.runbook = change.runbook;
   t.counts_occurrences = change.counts_occurrences;
+  t.depends_on = change.depends_on;
   // Time-driven work first, so this evaluation meets the incident as it is now
   // whether or not the loop's timer has fired yet.
   impl_->run_timers(t, now, &out);
@@ -279,7 +296,7 @@ std::vector<std::string> IncidentManager::open_incidents_json() const {
   for (const auto& [name, t] : impl_->tracks) {
     if (t.incident) {
       out.push_back(make_incident_record(impl_->context(), t, *t.incident, t.incident->last_action,
-                                         false, t.incident->last_event_id)
+                                         false, t.incident->last_event_id, impl_->link(*t.incident))
                         .json);
     }
   }
@@ -294,6 +311,9 @@ std::vector<std::string> IncidentManager::open_problems_json() const {
           make_problem_record(impl_->context(), t, *t.problem, t.problem->last_action).json);
     }
   }
+  for (Record& r : open_correlation_problems(impl_->context(), impl_->groups, impl_->tracks)) {
+    out.push_back(std::move(r.json));
+  }
   return out;
 }
 
@@ -305,8 +325,11 @@ size_t IncidentManager::open_incident_count() const {
 
 size_t IncidentManager::open_problem_count() const {
   return static_cast<size_t>(
-      std::count_if(impl_->tracks.begin(), impl_->tracks.end(),
-                    [](const auto& e) { return e.second.problem.has_value(); }));
+             std::count_if(impl_->tracks.begin(), impl_->tracks.end(),
+                           [](const auto& e) { return e.second.problem.has_value(); })) +
+         static_cast<size_t>(
+             std::count_if(impl_->groups.begin(), impl_->groups.end(),
+                           [](const CorrelationGroup& g) { return g.is_problem(); }));
 }
 
 std::vector<std::string> IncidentManager::known_checks() const {
@@ -320,15 +343,16 @@ std::vector<std::string> IncidentManager::known_checks() const {
 }
 
 std::string IncidentManager::save() const {
-  return save_tracks(impl_->tracks, impl_->clock.monotonic());
+  return save_document(impl_->tracks, impl_->groups, impl_->clock.monotonic());
 }
 
 Status IncidentManager::load(const std::string& json, Duration downtime) {
-  Result<CheckTracks> loaded = load_tracks(json, impl_->clock.monotonic(), downtime);
+  Result<IncidentDocument> loaded = load_document(json, impl_->clock.monotonic(), downtime);
   if (!loaded.ok()) {
     return loaded.error_info();
   }
-  impl_->tracks = std::move(loaded.value());
+  impl_->tracks = std::move(loaded.value().tracks);
+  impl_->groups = std::move(loaded.value().groups);
   return {};
 }
 

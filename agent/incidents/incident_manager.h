@@ -24,9 +24,10 @@ struct CheckChange {
   std::string summary;   // the event's message
   std::string runbook;
   Tags tags;
-  bool counts_occurrences = false;  // the incident counts occurrences, not evaluations
-  double occurrences = 0;           // what the evaluation's sample counted
-  IncidentPolicy policy;            // the check's effective [incidents] settings
+  bool counts_occurrences = false;      // the incident counts occurrences, not evaluations
+  double occurrences = 0;               // what the evaluation's sample counted
+  IncidentPolicy policy;                // the check's effective [incidents] settings
+  std::vector<std::string> depends_on;  // the check's depends_on
 };
 
 // Folds check states into incidents and incidents into problems (docs/INCIDENTS.md;

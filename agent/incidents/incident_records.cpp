@@ -31,7 +31,7 @@ std::string format_duration(Duration d) {
 
 Record make_incident_record(const RecordContext& ctx, const CheckTrack& track,
                             const OpenIncident& incident, std::string_view action, bool resolved,
-                            const std::string& event_id) {
+                            const std::string& event_id, const ProblemLink& link) {
   Record r;
   r.kind = RecordKind::kIncident;
   r.id = uuid_v7(ctx.now);
@@ -57,6 +57,10 @@ Record make_incident_record(const RecordContext& ctx, const CheckTrack& track,
                                        : nlohmann::ordered_json(track.runbook);
   j["event_id"] =
       event_id.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(event_id);
+  j["problem_id"] = link.problem_id.empty() ? nlohmann::ordered_json(nullptr)
+                                            : nlohmann::ordered_json(link.problem_id);
+  j["problem_role"] =
+      link.role.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(link.role);
   r.json = dump_json(j);
   return r;
 }
@@ -75,11 +79,45 @@ Record make_problem_record(const RecordContext& ctx, const CheckTrack& track,
   j["problem_id"] = problem.problem_id;
   j["key"] = r.key;
   j["action"] = action;
+  j["cause"] = "recurrence";
   j["incident_count"] = problem.incident_ids.size();
   j["incident_ids"] = problem.incident_ids;
+  j["suspected_incident_id"] = nullptr;
+  j["suspected_check"] = nullptr;
   j["first_seen"] = format_rfc3339(problem.first_seen);
   j["last_seen"] = format_rfc3339(problem.last_seen);
   j["summary"] = problem.summary;
+  r.json = dump_json(j);
+  return r;
+}
+
+Record make_correlation_record(const RecordContext& ctx, const CorrelationGroup& group,
+                               size_t suspect, const Tags& tags, CheckState severity,
+                               std::string_view action) {
+  Record r;
+  r.kind = RecordKind::kProblem;
+  r.id = uuid_v7(ctx.now);
+  r.key = group.key;
+  r.severity = severity;
+  r.resolved = action == "resolve";
+
+  std::vector<std::string> ids;
+  for (const CorrelationMember& m : group.members) {
+    ids.push_back(m.incident_id);
+  }
+  const CorrelationMember& cause = group.members[suspect];
+  nlohmann::ordered_json j = record_header(r.kind, r.id, ctx.now, ctx.host, tags);
+  j["problem_id"] = group.problem_id;
+  j["key"] = r.key;
+  j["action"] = action;
+  j["cause"] = "correlation";
+  j["incident_count"] = ids.size();
+  j["incident_ids"] = ids;
+  j["suspected_incident_id"] = cause.incident_id;
+  j["suspected_check"] = cause.check;
+  j["first_seen"] = format_rfc3339(group.members.front().opened_at);
+  j["last_seen"] = format_rfc3339(group.members.back().opened_at);
+  j["summary"] = group.summary;
   r.json = dump_json(j);
   return r;
 }

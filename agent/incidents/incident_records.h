@@ -18,14 +18,28 @@ struct RecordContext {
   SystemTime now;  // the record's time (wall clock)
 };
 
+// The correlation problem an incident belongs to, and its part in it (`cause` or
+// `symptom`); both empty when it is in none.
+struct ProblemLink {
+  std::string problem_id;
+  std::string role;
+};
+
 // `resolved` makes status "resolved" and resolved_at the record's time; an empty
 // event_id is written as null (time-driven records).
 Record make_incident_record(const RecordContext& ctx, const CheckTrack& track,
                             const OpenIncident& incident, std::string_view action, bool resolved,
-                            const std::string& event_id);
+                            const std::string& event_id, const ProblemLink& link);
 
+// A recurrence problem.
 Record make_problem_record(const RecordContext& ctx, const CheckTrack& track,
                            const OpenProblem& problem, std::string_view action);
+
+// A correlation problem: `suspect` indexes the group's suspected cause, `tags`
+// are its check's, `severity` is what routing sees.
+Record make_correlation_record(const RecordContext& ctx, const CorrelationGroup& group,
+                               size_t suspect, const Tags& tags, CheckState severity,
+                               std::string_view action);
 
 // `host/check`.
 std::string incident_key(const std::string& host, const std::string& check);

@@ -60,6 +60,7 @@ struct CheckTrack {
   Tags tags;
   std::string runbook;
   bool counts_occurrences = false;
+  std::vector<std::string> depends_on;  // the check's depends_on
   // Removed from the configuration: kept only while its problem lasts.
   bool removed = false;
   std::optional<CheckState> state;  // the latest evaluated state
@@ -72,5 +73,39 @@ struct CheckTrack {
 };
 
 using CheckTracks = std::map<std::string, CheckTrack>;
+
+// One incident of a correlation group.
+struct CorrelationMember {
+  std::string check;
+  std::string incident_id;
+  CheckState severity = CheckState::kCritical;  // at its opening
+  SystemTime opened_at;                         // for records only
+  MonotonicTime opened;
+  bool open = true;  // false once the incident resolved
+};
+
+// Incidents of different checks that opened within correlate_window of the
+// group's first one (docs/INCIDENTS.md, Correlation). A group of two or more is
+// a problem.
+struct CorrelationGroup {
+  // The first member's incident_id: its alerts carry it from the opening, so
+  // they keep their labels when the group becomes a problem.
+  std::string problem_id;
+  Duration window{0};                      // the first member's correlate_window
+  std::vector<CorrelationMember> members;  // in the order they opened
+  std::string key;                         // set when the problem opens
+  std::string summary;
+  std::string last_action;  // of the last problem record; empty while a single incident
+
+  bool is_problem() const { return members.size() >= 2; }
+};
+
+using CorrelationGroups = std::vector<CorrelationGroup>;  // oldest first
+
+// Everything the incident manager saves.
+struct IncidentDocument {
+  CheckTracks tracks;
+  CorrelationGroups groups;
+};
 
 }  // namespace vigil

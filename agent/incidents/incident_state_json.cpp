@@ -29,7 +29,8 @@ json policy_json(const IncidentPolicy& p) {
           {"flap_changes", p.flap_changes},
           {"flap_window_ms", p.flap_window.count()},
           {"problem_count", p.problem_count},
-          {"problem_window_ms", p.problem_window.count()}};
+          {"problem_window_ms", p.problem_window.count()},
+          {"correlate_window_ms", p.correlate_window.count()}};
 }
 
 json incident_json(const OpenIncident& inc, MonotonicTime now) {
@@ -78,12 +79,27 @@ json track_json(const CheckTrack& t, MonotonicTime now) {
           {"tags", tags},
           {"runbook", t.runbook},
           {"is_log", t.counts_occurrences},
+          {"depends_on", t.depends_on},
           {"policy", policy_json(t.policy)},
           {"changes_ago_ms", changes},
           {"last_change_ago_ms", ms_or_null(t.last_change, now)},
           {"openings", openings},
           {"incident", t.incident ? incident_json(*t.incident, now) : json(nullptr)},
           {"problem", t.problem ? problem_json(*t.problem, now) : json(nullptr)}};
+}
+
+json group_json(const CorrelationGroup& g, MonotonicTime now) {
+  json members = json::array();
+  for (const CorrelationMember& m : g.members) {
+    members.push_back({{"check", m.check},
+                       {"incident_id", m.incident_id},
+                       {"severity", state_name(m.severity)},
+                       {"opened_at_ms", to_millis(m.opened_at)},
+                       {"opened_ago_ms", ago_ms(now, m.opened)},
+                       {"open", m.open}});
+  }
+  return {{"problem_id", g.problem_id}, {"window_ms", g.window.count()}, {"key", g.key},
+          {"summary", g.summary},       {"last_action", g.last_action},  {"members", members}};
 }
 
 // Reads typed fields of one JSON object. The first missing or mistyped field is
@@ -99,6 +115,7 @@ class Reader {
   }
 
   bool ok() const { return error_->empty(); }
+  bool has(const char* k) const { return get(k) != nullptr; }
 
   std::string str(const char* k) {
     const json* v = get(k);
@@ -224,6 +241,9 @@ IncidentPolicy read_policy(const json& j, const std::string& where, std::string*
   p.flap_window = non_negative(r.integer("flap_window_ms"));
   p.problem_count = static_cast<int>(r.integer("problem_count"));
   p.problem_window = non_negative(r.integer("problem_window_ms"));
+  if (r.has("correlate_window_ms")) {
+    p.correlate_window = non_negative(r.integer("correlate_window_ms"));
+  }
   return p;
 }
 
@@ -302,6 +322,15 @@ std::optional<CheckTrack> read_track(const json& j, const std::string& where, co
   t.runbook = r.str("runbook");
   t.counts_occurrences =
       r.boolean("is_log");  // the key keeps its first name: saved states stay readable
+  if (r.has("depends_on")) {
+    for (const json& d : r.array("depends_on")) {
+      if (!d.is_string()) {
+        r.fail("depends_on", "an array of strings");
+        break;
+      }
+      t.depends_on.push_back(d.get<std::string>());
+    }
+  }
   t.policy = read_policy(r.object("policy"), where + ".policy", error);
   for (const json& c : r.array("changes_ago_ms")) {
     if (!c.is_number_integer()) {
@@ -334,18 +363,54 @@ std::optional<CheckTrack> read_track(const json& j, const std::string& where, co
   return t;
 }
 
+std::optional<CorrelationGroup> read_group(const json& j, const std::string& where,
+                                           const Rebase& rebase, std::string* error) {
+  Reader r(j, where, error);
+  CorrelationGroup g;
+  g.problem_id = r.str("problem_id");
+  g.window = non_negative(r.integer("window_ms"));
+  g.key = r.str("key");
+  g.summary = r.str("summary");
+  g.last_action = r.str("last_action");
+  const json& members = r.array("members");
+  for (size_t i = 0; i < members.size(); ++i) {
+    Reader m(members[i], where + ".members[" + std::to_string(i) + "]", error);
+    CorrelationMember member;
+    member.check = m.str("check");
+    member.incident_id = m.str("incident_id");
+    member.severity = read_state(m, "severity", m.str("severity"));
+    member.opened_at = from_millis(m.integer("opened_at_ms"));
+    member.opened = rebase(m.integer("opened_ago_ms"));
+    member.open = m.boolean("open");
+    g.members.push_back(std::move(member));
+  }
+  if (g.members.empty()) {
+    r.fail("members", "a non-empty array");
+  }
+  if (!r.ok()) {
+    return std::nullopt;
+  }
+  return g;
+}
+
 }  // namespace
 
-std::string save_tracks(const CheckTracks& tracks, MonotonicTime now) {
+std::string save_document(const CheckTracks& tracks, const CorrelationGroups& groups,
+                          MonotonicTime now) {
   json checks = json::array();
   for (const auto& [name, t] : tracks) {
     checks.push_back(track_json(t, now));
   }
-  json doc = {{"version", kVersion}, {"checks", checks}};
+  json correlations = json::array();
+  for (const CorrelationGroup& g : groups) {
+    correlations.push_back(group_json(g, now));
+  }
+  json doc = {{"version", kVersion}, {"checks", checks}, {"correlations", correlations}};
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-Result<CheckTracks> load_tracks(const std::string& text, MonotonicTime now, Duration downtime) {
+Result<IncidentDocument> load_document(const std::string& text, MonotonicTime now,
+                                       Duration downtime) {
   json doc = json::parse(text, nullptr, false);
   if (doc.is_discarded()) {
     return make_error("incident state: not valid JSON");
@@ -366,10 +431,22 @@ Result<CheckTracks> load_tracks(const std::string& text, MonotonicTime now, Dura
       tracks[name] = std::move(*t);
     }
   }
+  CorrelationGroups groups;
+  if (r.has("correlations")) {
+    const json& correlations = r.array("correlations");
+    for (size_t i = 0; i < correlations.size() && error.empty(); ++i) {
+      std::optional<CorrelationGroup> g =
+          read_group(correlations[i], "incident state.correlations[" + std::to_string(i) + "]",
+                     rebase, &error);
+      if (g && error.empty()) {
+        groups.push_back(std::move(*g));
+      }
+    }
+  }
   if (!error.empty()) {
     return make_error(error);
   }
-  return tracks;
+  return IncidentDocument{std::move(tracks), std::move(groups)};
 }
 
 }  // namespace vigil

@@ -10,9 +10,10 @@
 //
 //   {"version": 1, "checks": [{
 //      "check", "removed", "state" (null or a state name), "tags" [[k, v]...],
-//      "runbook", "is_log",
+//      "runbook", "is_log", "depends_on" [...] (optional: older documents lack it),
 //      "policy": {"escalate_after_ms" [...], "renotify_ms", "resolve_after_ms",
-//                 "flap_changes", "flap_window_ms", "problem_count", "problem_window_ms"},
+//                 "flap_changes", "flap_window_ms", "problem_count", "problem_window_ms",
+//                 "correlate_window_ms" (optional: older documents lack it)},
 //      "changes_ago_ms" [...], "last_change_ago_ms" (null),
 //      "openings" [{"ago_ms", "wall_ms", "incident_id"}],
 //      "incident" (null) {"incident_id", "severity", "opened_at_ms", "opened_ago_ms",
@@ -20,7 +21,10 @@
 //                 "ok_since_ago_ms" (null), "last_record_ago_ms", "last_action",
 //                 "last_event_id"},
 //      "problem" (null) {"problem_id", "incident_ids" [...], "first_seen_ms",
-//                 "last_seen_ms", "last_incident_ago_ms", "summary", "last_action"}}]}
+//                 "last_seen_ms", "last_incident_ago_ms", "summary", "last_action"}}],
+//    "correlations" (optional: older documents lack it) [{"problem_id", "window_ms",
+//      "key", "summary", "last_action", "members" [{"check", "incident_id", "severity",
+//      "opened_at_ms", "opened_ago_ms", "open"}]}]}
 
 #include <string>
 
@@ -29,9 +33,11 @@
 
 namespace vigil {
 
-std::string save_tracks(const CheckTracks& tracks, MonotonicTime now);
+std::string save_document(const CheckTracks& tracks, const CorrelationGroups& groups,
+                          MonotonicTime now);
 
 // Fails on malformed JSON or a field of the wrong type; `downtime` below 0 counts as 0.
-Result<CheckTracks> load_tracks(const std::string& json, MonotonicTime now, Duration downtime);
+Result<IncidentDocument> load_document(const std::string& json, MonotonicTime now,
+                                       Duration downtime);
 
 }  // namespace vigil

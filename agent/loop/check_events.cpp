@@ -46,6 +46,7 @@ CheckEvents::Outcome CheckEvents::on_evaluation(CheckSlot& slot, const Evaluatio
       slot.config.plugin_def != nullptr && slot.config.plugin_def->counts_occurrences;
   change.occurrences = occurrences;
   change.policy = slot.config.incidents;
+  change.depends_on = slot.config.depends_on;
   for (Record& r : incidents_.on_evaluation(change)) {
     out.records.push_back(std::move(r));
   }

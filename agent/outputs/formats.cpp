@@ -124,6 +124,13 @@ std::string alertmanager_body(const std::vector<std::string>& incident_jsons, Sy
     labels["alertname"] = string_field(rec, "check");
     labels["instance"] = string_field(rec, "host");
     labels["severity"] = string_field(rec, "severity");
+    // An incident outside a correlation problem is a problem of its own, with
+    // itself as the cause; the first member of a group keeps its labels when the
+    // group becomes a problem, since the problem takes that incident's id.
+    std::string problem = string_field(rec, "problem_id");
+    labels["vigil_problem"] = problem.empty() ? string_field(rec, "incident_id") : problem;
+    std::string role = string_field(rec, "problem_role");
+    labels["vigil_role"] = role.empty() ? "cause" : role;
     if (auto t = rec.find("tags"); t != rec.end() && t->is_object()) {
       for (auto it = t->begin(); it != t->end(); ++it) {
         std::string name = prometheus_label_name(it.key());

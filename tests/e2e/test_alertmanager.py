@@ -7,20 +7,13 @@ through Alertmanager's own API.
 """
 
 import datetime
-import itertools
 import json
 import os
-import shutil
-import socket
-import subprocess
 import unittest
-import urllib.error
-import urllib.request
 
 import harness
+from alertmanager_harness import INSTALLED, NOT_INSTALLED, Alertmanager, get, parse_time
 from harness import Agent, Workdir, incidents, wait_for
-
-ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 
 AM_CONFIG = """route:
   receiver: "null"
@@ -35,76 +28,19 @@ exit "$s"
 """
 
 
-def free_port():
-    # Alertmanager cannot report the port it bound, so pick one first; start()
-    # tries again with another if it was taken meanwhile.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read().decode("utf-8")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", errors="replace")
-    except (urllib.error.URLError, OSError):
-        return None, ""
-
-
-def parse_time(text):
-    # Alertmanager prints RFC 3339 with up to nanoseconds; keep microseconds.
-    text = text.replace("Z", "+00:00")
-    if "." in text:
-        head, rest = text.split(".", 1)
-        digits = "".join(itertools.takewhile(str.isdigit, rest))
-        zone = rest[len(digits):]
-        text = "%s.%s%s" % (head, (digits + "000000")[:6], zone)
-    return datetime.datetime.fromisoformat(text)
-
-
-@unittest.skipUnless(os.access(ALERTMANAGER, os.X_OK),
-                     "prometheus-alertmanager is not installed "
-                     "(apt-get install prometheus-alertmanager)")
-class Alertmanager(unittest.TestCase):
+@unittest.skipUnless(INSTALLED, NOT_INSTALLED)
+class AlertmanagerOutput(unittest.TestCase):
     def setUp(self):
         self.w = Workdir()
-        self.am = None
         self.agent = None
-        self.am_log = open(self.w.file("alertmanager.log"), "w")
-        self.start_alertmanager()
+        self.am = Alertmanager(self.w, AM_CONFIG).start()
+        self.base = self.am.base
 
     def tearDown(self):
         if self.agent and self.agent.proc and self.agent.proc.poll() is None:
             self.agent.kill9()
-        if self.am and self.am.poll() is None:
-            self.am.kill()
-            self.am.wait()
-        self.am_log.close()
+        self.am.stop()
         self.w.cleanup()
-
-    def start_alertmanager(self):
-        config = self.w.write("alertmanager.yml", AM_CONFIG)
-        for _ in range(5):
-            self.port = free_port()
-            self.base = "http://127.0.0.1:%d" % self.port
-            self.am = subprocess.Popen(
-                [ALERTMANAGER, "--config.file=" + config,
-                 "--storage.path=" + self.w.file("am-data"),
-                 "--web.listen-address=127.0.0.1:%d" % self.port,
-                 "--cluster.listen-address="],
-                stdout=self.am_log, stderr=subprocess.STDOUT)
-
-            def ready():
-                if self.am.poll() is not None:
-                    return "exited"
-                return "ready" if get(self.base + "/-/ready")[0] == 200 else None
-
-            if wait_for(ready, timeout=30, what="Alertmanager's /-/ready") == "ready":
-                return
-            self.am.wait()  # the port was taken meanwhile: another one
-        self.fail("Alertmanager did not start; its log:\n" + open(self.am_log.name).read())
 
     def alerts(self, query=""):
         status, body = get(self.base + "/api/v2/alerts" + query)
@@ -136,6 +72,9 @@ class Alertmanager(unittest.TestCase):
         self.assertEqual(labels["severity"], "critical")
         self.assertEqual(labels["team"], "ops")
         self.assertEqual(labels["rack_id"], "r7")  # a tag key made a valid label name
+        # In no correlation problem: a problem of its own, and its cause.
+        self.assertEqual(labels["vigil_problem"], opened["incident_id"])
+        self.assertEqual(labels["vigil_role"], "cause")
         self.assertEqual(alert["annotations"]["runbook_url"], "https://runbooks.example/flip")
         self.assertTrue(alert["annotations"]["summary"])
         starts = parse_time(alert["startsAt"])

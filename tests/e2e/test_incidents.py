@@ -18,9 +18,11 @@ HOST = "testhost"
 
 INCIDENT_FIELDS = ("kind", "id", "time", "host", "tags", "incident_id", "key", "action",
                    "status", "severity", "opened_at", "resolved_at", "occurrences",
-                   "escalation_level", "flapping", "check", "summary", "runbook", "event_id")
+                   "escalation_level", "flapping", "check", "summary", "runbook", "event_id",
+                   "problem_id", "problem_role")
 PROBLEM_FIELDS = ("kind", "id", "time", "host", "tags", "problem_id", "key", "action",
-                  "incident_count", "incident_ids", "first_seen", "last_seen", "summary")
+                  "cause", "incident_count", "incident_ids", "suspected_incident_id",
+                  "suspected_check", "first_seen", "last_seen", "summary")
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 

@@ -20,9 +20,11 @@ OUTPUT_KEYS = ["name", "url", "format", "spool_records", "spool_bytes", "memory_
 LOSS_KEYS = ["dropped", "corrupt_frames", "dead_lettered", "log_bytes_skipped"]
 INCIDENT_KEYS = ["kind", "id", "time", "host", "tags", "incident_id", "key", "action", "status",
                  "severity", "opened_at", "resolved_at", "occurrences", "escalation_level",
-                 "flapping", "check", "summary", "runbook", "event_id"]
-PROBLEM_KEYS = ["kind", "id", "time", "host", "tags", "problem_id", "key", "action",
-                "incident_count", "incident_ids", "first_seen", "last_seen", "summary"]
+                 "flapping", "check", "summary", "runbook", "event_id", "problem_id",
+                 "problem_role"]
+PROBLEM_KEYS = ["kind", "id", "time", "host", "tags", "problem_id", "key", "action", "cause",
+                "incident_count", "incident_ids", "suspected_incident_id", "suspected_check",
+                "first_seen", "last_seen", "summary"]
 
 FAMILIES = {
     "vigil_metric": ("gauge", {"check", "plugin", "metric"}),
@@ -277,6 +279,8 @@ class Status(unittest.TestCase):
         prob = s["problems"][0]
         self.assertEqual(list(prob), PROBLEM_KEYS)
         self.assertEqual(prob["key"], "statushost/down")
+        self.assertEqual(prob["cause"], "recurrence")
+        self.assertIsNone(prob["suspected_check"])
         self.assertEqual(prob["incident_ids"], [inc["incident_id"]])
 
         self.assertEqual(len(s["outputs"]), 1)

@@ -667,6 +667,44 @@ TEST_CASE("check overrides of [incidents] keys start from [incidents]", "[config
   CHECK(ok.config->checks[0].incidents.flap_window == std::chrono::hours(1));
 }
 
+TEST_CASE("correlate_window defaults to 2m and a check may set its own", "[config]") {
+  ConfigDir d;
+  LoadResult ok = d.load(
+      "[cpu]\n"
+      "correlate_window = 0\n"
+      "[memory]\n"
+      "[load]\n"
+      "correlate_window = 30s\n");
+  REQUIRE(ok.errors.empty());
+  CHECK(ok.config->incidents.correlate_window == std::chrono::minutes(2));
+  CHECK(ok.config->checks[0].incidents.correlate_window == Duration(0));
+  CHECK(ok.config->checks[1].incidents.correlate_window == std::chrono::minutes(2));
+  CHECK(ok.config->checks[2].incidents.correlate_window == std::chrono::seconds(30));
+}
+
+TEST_CASE("depends_on names other checks of the configuration", "[config]") {
+  ConfigDir d;
+  LoadResult ok = d.load(
+      "[cpu]\n"
+      "depends_on = memory, load\n"
+      "[memory]\n"
+      "[load]\n");
+  REQUIRE(ok.errors.empty());
+  CHECK(ok.config->checks[0].depends_on == std::vector<std::string>{"memory", "load"});
+  CHECK(ok.config->checks[1].depends_on.empty());
+
+  LoadResult bad = d.load(
+      "[cpu]\n"
+      "depends_on = memory, nosuch\n"
+      "[memory]\n"
+      "depends_on = memory\n"
+      "[load]\n"
+      "depends_on = ,\n");
+  CHECK(messages(bad) == Messages{d.main() + ":2: depends_on: no check named 'nosuch'",
+                                  d.main() + ":4: depends_on: a check cannot depend on itself",
+                                  d.main() + ":6: depends_on: expected at least one check name"});
+}
+
 TEST_CASE("tags must be key=value pairs", "[config]") {
   ConfigDir d;
   LoadResult r = d.load("[agent]\ntags = env=prod, oops\n[cpu]\ntags = =x\n");

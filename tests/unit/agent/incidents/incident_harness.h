@@ -27,10 +27,11 @@ struct Harness {
   std::string host = "web1";
   IncidentManager manager{clock, host};
   CheckEvents events{clock, manager, host};
-  IncidentPolicy policy;                           // for checks without their own
-  std::map<std::string, IncidentPolicy> policies;  // per-check overrides
-  std::map<std::string, CheckSlot> slots;          // the agent's memory of each check
-  std::string last_event_id;                       // of the latest evaluation
+  IncidentPolicy policy;                                       // for checks without their own
+  std::map<std::string, IncidentPolicy> policies;              // per-check overrides
+  std::map<std::string, CheckSlot> slots;                      // the agent's memory of each check
+  std::map<std::string, std::vector<std::string>> depends_on;  // per-check depends_on
+  std::string last_event_id;                                   // of the latest evaluation
 
   // The incident manager's records for this evaluation (the event, if any, is
   // left out; its id is in last_event_id).
@@ -44,6 +45,8 @@ struct Harness {
     slot.config.tags = {{"team", "ops"}, {"env", "prod"}};
     auto p = policies.find(check);
     slot.config.incidents = p != policies.end() ? p->second : policy;
+    auto d = depends_on.find(check);
+    slot.config.depends_on = d != depends_on.end() ? d->second : std::vector<std::string>{};
     Evaluation e;
     e.state = s;
     e.message = "check " + check + " is " + std::string(state_name(s));

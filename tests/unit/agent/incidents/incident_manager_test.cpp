@@ -329,10 +329,13 @@ TEST_CASE("each check keeps its own incident policy", "[incidents]") {
   CHECK(at5[0].key == "web1/fast");
   CHECK(h.eval("fast", kOk).size() == 1);  // resolve_after 0 for fast
   CHECK(h.eval("slow", kOk).empty());      // slow waits 10 minutes
+  // fast and slow opened together: their correlation problem ends with slow.
   auto at15 = h.after(10 * kMinute);
-  REQUIRE(at15.size() == 1);
+  REQUIRE(at15.size() == 2);
   CHECK(at15[0].key == "web1/slow");
   CHECK(parse(at15[0])["action"] == "resolve");
+  CHECK(at15[1].kind == RecordKind::kProblem);
+  CHECK(parse(at15[1])["action"] == "resolve");
 
   // The latest policy of a check wins.
   h.eval("fast", kCritical);

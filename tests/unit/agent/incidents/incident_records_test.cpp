@@ -16,12 +16,24 @@ using test::parse;
 const std::vector<std::string> kIncidentFields = {
     "kind",     "id",     "time",     "host",      "tags",        "incident_id", "key",
     "action",   "status", "severity", "opened_at", "resolved_at", "occurrences", "escalation_level",
-    "flapping", "check",  "summary",  "runbook",   "event_id"};
+    "flapping", "check",  "summary",  "runbook",   "event_id",    "problem_id",  "problem_role"};
 
-const std::vector<std::string> kProblemFields = {
-    "kind",       "id",        "time",   "host",           "tags",
-    "problem_id", "key",       "action", "incident_count", "incident_ids",
-    "first_seen", "last_seen", "summary"};
+const std::vector<std::string> kProblemFields = {"kind",
+                                                 "id",
+                                                 "time",
+                                                 "host",
+                                                 "tags",
+                                                 "problem_id",
+                                                 "key",
+                                                 "action",
+                                                 "cause",
+                                                 "incident_count",
+                                                 "incident_ids",
+                                                 "suspected_incident_id",
+                                                 "suspected_check",
+                                                 "first_seen",
+                                                 "last_seen",
+                                                 "summary"};
 
 // In the order they were written: ordered_json keeps it.
 std::vector<std::string> keys_of(const std::string& text) {
@@ -101,7 +113,7 @@ TEST_CASE("an empty runbook is null", "[incidents]") {
   OpenIncident inc;
   inc.incident_id = "0190a1b2-0000-7000-8000-000000000000";
   std::string host = "web1";
-  Record r = make_incident_record(RecordContext{host, SystemTime{}}, t, inc, "open", false, "");
+  Record r = make_incident_record(RecordContext{host, SystemTime{}}, t, inc, "open", false, "", {});
   auto j = parse(r);
   CHECK(j["runbook"].is_null());
   CHECK(j["event_id"].is_null());

@@ -38,7 +38,9 @@ json incident_record(const std::string& action, const std::string& severity) {
               {"check", "root"},
               {"summary", "root: used_percent is 97 (used_percent > 95)"},
               {"runbook", "https://wiki.example/disk"},
-              {"event_id", nullptr}};
+              {"event_id", nullptr},
+              {"problem_id", nullptr},
+              {"problem_role", nullptr}};
 }
 
 json parse(const std::string& text) {
@@ -183,6 +185,27 @@ TEST_CASE("alertmanager tags never replace the alert's own labels", "[formats]")
   CHECK(j[0]["labels"]["severity"] == "warning");
   CHECK(j[0]["labels"]["alertname"] == "root");
   CHECK(j[0]["labels"]["instance"] == "web1");
+}
+
+TEST_CASE("alertmanager labels an incident with its correlation problem and role", "[formats]") {
+  json lone = incident_record("open", "critical");
+  json symptom = incident_record("open", "warning");
+  symptom["key"] = "web1/app";
+  symptom["check"] = "app";
+  symptom["incident_id"] = "0190a1b2-0000-7000-8000-0000000000bb";
+  symptom["problem_id"] = lone["incident_id"];
+  symptom["problem_role"] = "symptom";
+  json j = parse(alertmanager_body({lone.dump(), symptom.dump()}, from_millis(0)));
+  REQUIRE(j.size() == 2);
+  // In no problem: its own id, so the labels stay when others join it.
+  CHECK(j[0]["labels"]["vigil_problem"] == lone["incident_id"]);
+  CHECK(j[0]["labels"]["vigil_role"] == "cause");
+  CHECK(j[1]["labels"]["vigil_problem"] == lone["incident_id"]);
+  CHECK(j[1]["labels"]["vigil_role"] == "symptom");
+  // A tag does not replace them either.
+  lone["tags"] = {{"vigil_role", "x"}};
+  CHECK(parse(alertmanager_body({lone.dump()}, from_millis(0)))[0]["labels"]["vigil_role"] ==
+        "cause");
 }
 
 TEST_CASE("alertmanager body skips records that are not JSON objects", "[formats]") {

@@ -1,0 +1,130 @@
+"""A real Alertmanager (the Debian package's prometheus-alertmanager) as a child
+process of a test, on loopback, without clustering; and a webhook receiver that
+records the notifications Alertmanager sends it."""
+
+import datetime
+import http.server
+import itertools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+
+from harness import wait_for
+
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
+INSTALLED = os.access(ALERTMANAGER, os.X_OK)
+NOT_INSTALLED = ("prometheus-alertmanager is not installed "
+                 "(apt-get install prometheus-alertmanager)")
+
+
+def free_port():
+    # Alertmanager cannot report the port it bound, so pick one first; start()
+    # tries again with another if it was taken meanwhile.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", errors="replace")
+    except (urllib.error.URLError, OSError):
+        return None, ""
+
+
+def parse_time(text):
+    # Alertmanager prints RFC 3339 with up to nanoseconds; keep microseconds.
+    text = text.replace("Z", "+00:00")
+    if "." in text:
+        head, rest = text.split(".", 1)
+        digits = "".join(itertools.takewhile(str.isdigit, rest))
+        zone = rest[len(digits):]
+        text = "%s.%s%s" % (head, (digits + "000000")[:6], zone)
+    return datetime.datetime.fromisoformat(text)
+
+
+class Alertmanager:
+    """prometheus-alertmanager with `config` (YAML text), its data and log in `workdir`."""
+
+    def __init__(self, workdir, config):
+        self.workdir = workdir
+        self.config = workdir.write("alertmanager.yml", config)
+        self.proc = None
+        self.log = None
+        self.base = None
+
+    def start(self):
+        self.log = open(self.workdir.file("alertmanager.log"), "w")
+        for _ in range(5):
+            port = free_port()
+            self.base = "http://127.0.0.1:%d" % port
+            self.proc = subprocess.Popen(
+                [ALERTMANAGER, "--config.file=" + self.config,
+                 "--storage.path=" + self.workdir.file("am-data"),
+                 "--web.listen-address=127.0.0.1:%d" % port,
+                 "--cluster.listen-address="],
+                stdout=self.log, stderr=subprocess.STDOUT)
+
+            def ready():
+                if self.proc.poll() is not None:
+                    return "exited"
+                return "ready" if get(self.base + "/-/ready")[0] == 200 else None
+
+            if wait_for(ready, timeout=30, what="Alertmanager's /-/ready") == "ready":
+                return self
+            self.proc.wait()  # the port was taken meanwhile: another one
+        raise AssertionError("Alertmanager did not start; its log:\n" +
+                             open(self.log.name).read())
+
+    def alerts_url(self):
+        return self.base + "/api/v2/alerts"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.log:
+            self.log.close()
+
+
+class Webhook:
+    """An HTTP server on loopback that keeps every JSON body POSTed to it."""
+
+    def __init__(self):
+        self.bodies = []
+        self.lock = threading.Lock()
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with hook.lock:
+                    hook.bodies.append(json.loads(body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self):
+        return "http://127.0.0.1:%d/" % self.server.server_address[1]
+
+    def notifications(self):
+        with self.lock:
+            return list(self.bodies)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
