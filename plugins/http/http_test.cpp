@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "agent/services/net_prober.h"
 #include "tests/support/plugin_test.h"
+#include "tests/support/probe_test.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
@@ -17,44 +17,18 @@ namespace vigil {
 namespace {
 
 using nlohmann::json;
+using test::free_port;
 using test::KeyLines;
 using test::metric;
+using test::Probed;
 using test::Receiver;
 using test::ReceiverOptions;
 using test::TempDir;
 using test::TestLoop;
 
-struct Probed {
-  std::optional<Result<Sample>> result;
-  double seconds = 0;
-  const Sample& sample() const {
-    REQUIRE(result);
-    INFO((result->ok() ? std::string() : result->error()));
-    REQUIRE(result->ok());
-    return result->value();
-  }
-};
-
-// One collection of an http check with these keys, on a real loop and prober.
+// One collection of a http check with these keys, on a real loop and prober.
 Probed probe(const KeyLines& keys, Duration timeout = Duration(5000)) {
-  Probed out;
-  TestLoop loop;
-  {
-    NetProber prober(loop.get());
-    Services services;
-    services.prober = &prober;
-    auto collector = test::make_collector(kHttpPlugin, keys);
-    CollectContext ctx;
-    ctx.services = &services;
-    ctx.timeout = timeout;
-    auto start = std::chrono::steady_clock::now();
-    collector->collect(ctx, [&](Result<Sample> r) { out.result = std::move(r); });
-    loop.run_until([&] { return out.result.has_value(); });
-    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    collector->stop();
-  }
-  CHECK(loop.close() == 0);
-  return out;
+  return test::probe_once(kHttpPlugin, keys, timeout);
 }
 
 ReceiverOptions tls_receiver() {
@@ -66,21 +40,7 @@ ReceiverOptions tls_receiver() {
 
 // An error of create(), as check-config prints it.
 std::string create_error(const KeyLines& keys) {
-  Section s = test::make_section("http", keys, "probes.ini", 10, "web");
-  PluginConfig config{s, "web", "/proc", "/sys"};
-  auto c = kHttpPlugin.create(config);
-  REQUIRE_FALSE(c.ok());
-  const Error& e = c.error_info();
-  return e.file + ":" + std::to_string(e.line) + ": " + e.message;
-}
-
-int free_port() {
-  TempDir dir;
-  Receiver r(dir.path());
-  REQUIRE(r.ok());
-  int port = r.port();
-  r.stop();
-  return port;
+  return test::create_error(kHttpPlugin, keys, 10, "web");
 }
 
 }  // namespace

@@ -5,8 +5,7 @@
 #include <memory>
 #include <optional>
 
-#include "agent/plugin/prober.h"
-#include "agent/plugin/services.h"
+#include "agent/plugin/probe_collector.h"
 #include "agent/util/regex.h"
 #include "agent/util/strings.h"
 
@@ -69,13 +68,6 @@ const KeyTable<TcpOptions> kKeys = {
         .help("state of a check without rules while `up == 0`"),
 };
 
-// The probe ends a little before the check's timeout, so that a slow service
-// is a measurement (`up 0`), not a collection the core gave up on.
-Duration probe_timeout(Duration check_timeout) {
-  Duration margin = std::min(check_timeout / 10, Duration(250));
-  return std::max(check_timeout - margin, Duration(1));
-}
-
 struct Config {
   TcpOptions options;
   std::optional<Regex> expect;
@@ -114,56 +106,21 @@ Sample to_sample(const Config& c, const ProbeResult& r) {
   return s;
 }
 
-class TcpCollector final : public Collector {
- public:
-  explicit TcpCollector(std::shared_ptr<const Config> config)
-      : config_(std::move(config)), inflight_(std::make_shared<uint64_t>(0)) {}
-
-  void collect(const CollectContext& ctx, CollectDone done) override {
-    Prober* prober = ctx.services != nullptr ? ctx.services->prober : nullptr;
-    if (prober == nullptr) {
-      done(make_error("tcp checks need the agent's prober"));
-      return;
-    }
-    prober_ = prober;
-    if (*inflight_ != 0) {
-      prober_->cancel(std::exchange(*inflight_, 0));  // outlived its check's timeout
-    }
-    const TcpOptions& o = config_->options;
-    ProbeRequest req;
-    req.kind = ProbeRequest::Kind::kTcp;
-    req.host = o.address.host;
-    req.port = o.address.port;
-    req.tls = o.tls;
-    req.send = o.send;
-    req.read_line = config_->expect.has_value();
-    req.ca_file = o.ca_file;
-    req.tls_verify = o.tls_verify;
-    req.timeout = probe_timeout(ctx.timeout);
-    // The callback holds no pointer to this collector: a reload may destroy it.
-    uint64_t id = prober->probe(std::move(req), [config = config_, inflight = inflight_,
-                                                 done = std::move(done)](ProbeResult r) {
-      *inflight = 0;
-      if (!r.failure.empty()) {
-        done(make_error(r.failure));
-        return;
-      }
-      done(to_sample(*config, r));
-    });
-    *inflight_ = id;
-  }
-
-  void stop() override {
-    if (prober_ != nullptr && *inflight_ != 0) {
-      prober_->cancel(std::exchange(*inflight_, 0));
-    }
-  }
-
- private:
-  std::shared_ptr<const Config> config_;
-  std::shared_ptr<uint64_t> inflight_;
-  Prober* prober_ = nullptr;
-};
+// The request of one collection.
+ProbeRequest request(const Config& config, const CollectContext& ctx) {
+  const TcpOptions& o = config.options;
+  ProbeRequest req;
+  req.kind = ProbeRequest::Kind::kTcp;
+  req.host = o.address.host;
+  req.port = o.address.port;
+  req.tls = o.tls;
+  req.send = o.send;
+  req.read_line = config.expect.has_value();
+  req.ca_file = o.ca_file;
+  req.tls_verify = o.tls_verify;
+  req.timeout = probe_timeout(ctx.timeout);
+  return req;
+}
 
 Result<std::unique_ptr<Collector>> create(const TcpOptions& options, const PluginConfig& config) {
   (void)config;
@@ -176,7 +133,10 @@ Result<std::unique_ptr<Collector>> create(const TcpOptions& options, const Plugi
     }
     c->expect = std::move(re.value());
   }
-  return std::unique_ptr<Collector>(new TcpCollector(std::move(c)));
+  std::shared_ptr<const Config> shared = std::move(c);
+  return std::unique_ptr<Collector>(new ProbeCollector(
+      "tcp", [shared](const CollectContext& ctx) { return request(*shared, ctx); },
+      [shared](const ProbeResult& r) { return to_sample(*shared, r); }));
 }
 
 }  // namespace

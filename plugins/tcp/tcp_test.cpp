@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "agent/services/net_prober.h"
 #include "tests/support/plugin_test.h"
+#include "tests/support/probe_test.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
@@ -15,61 +15,23 @@
 namespace vigil {
 namespace {
 
+using test::free_port;
 using test::KeyLines;
 using test::metric;
+using test::Probed;
 using test::Receiver;
 using test::ReceiverOptions;
 using test::TempDir;
 using test::TestLoop;
 
-struct Probed {
-  std::optional<Result<Sample>> result;
-  bool http_started = false;
-  const Sample& sample() const {
-    REQUIRE(result);
-    INFO((result->ok() ? std::string() : result->error()));
-    REQUIRE(result->ok());
-    return result->value();
-  }
-};
-
 // One collection of a tcp check with these keys, on a real loop and prober.
 Probed probe(const KeyLines& keys, Duration timeout = Duration(5000)) {
-  Probed out;
-  TestLoop loop;
-  {
-    NetProber prober(loop.get());
-    Services services;
-    services.prober = &prober;
-    auto collector = test::make_collector(kTcpPlugin, keys);
-    CollectContext ctx;
-    ctx.services = &services;
-    ctx.timeout = timeout;
-    collector->collect(ctx, [&](Result<Sample> r) { out.result = std::move(r); });
-    loop.run_until([&] { return out.result.has_value(); });
-    out.http_started = prober.http_started();
-    collector->stop();
-  }
-  CHECK(loop.close() == 0);
-  return out;
+  return test::probe_once(kTcpPlugin, keys, timeout);
 }
 
+// An error of create(), as check-config prints it.
 std::string create_error(const KeyLines& keys) {
-  Section s = test::make_section("tcp", keys, "probes.ini", 20, "db");
-  PluginConfig config{s, "db", "/proc", "/sys"};
-  auto c = kTcpPlugin.create(config);
-  REQUIRE_FALSE(c.ok());
-  const Error& e = c.error_info();
-  return e.file + ":" + std::to_string(e.line) + ": " + e.message;
-}
-
-int free_port() {
-  TempDir dir;
-  Receiver r(dir.path());
-  REQUIRE(r.ok());
-  int port = r.port();
-  r.stop();
-  return port;
+  return test::create_error(kTcpPlugin, keys, 20, "db");
 }
 
 }  // namespace
