@@ -38,6 +38,17 @@ void ProbeCollector::stop() {
   }
 }
 
+Result<std::optional<Regex>> key_regex(const std::optional<Entry>& key, std::string_view name) {
+  if (!key) {
+    return std::optional<Regex>();
+  }
+  Result<Regex> re = Regex::compile(key->value);
+  if (!re.ok()) {
+    return make_error_at(key->file, key->line, std::string(name) + ": " + re.error());
+  }
+  return std::optional<Regex>(std::move(re.value()));
+}
+
 Duration probe_timeout(Duration check_timeout) {
   Duration margin = std::min(check_timeout / 10, Duration(250));
   return std::max(check_timeout - margin, Duration(1));

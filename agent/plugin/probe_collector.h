@@ -3,10 +3,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "agent/plugin/collector.h"
 #include "agent/plugin/prober.h"
+#include "agent/util/regex.h"
 
 namespace vigil {
 
@@ -34,6 +36,19 @@ class ProbeCollector final : public Collector {
   std::shared_ptr<uint64_t> inflight_ = std::make_shared<uint64_t>(0);
   Prober* prober_ = nullptr;
 };
+
+// A probe plugin's collector from its options: `request(config, ctx)` and
+// `to_sample(config, result)` are the plugin's own functions of its Config.
+template <typename Config>
+std::unique_ptr<Collector> make_probe_collector(std::string plugin,
+                                                std::shared_ptr<const Config> config) {
+  return std::make_unique<ProbeCollector>(
+      std::move(plugin), [config](const CollectContext& ctx) { return request(*config, ctx); },
+      [config](const ProbeResult& r) { return to_sample(*config, r); });
+}
+
+// The regex of an optional key (`match`, `expect`), or the error at its line.
+Result<std::optional<Regex>> key_regex(const std::optional<Entry>& key, std::string_view name);
 
 // A probe ends a little before its check's timeout, so that a slow service is a
 // measurement (`up 0`), not a collection the core gave up on.

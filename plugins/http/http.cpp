@@ -162,17 +162,12 @@ Result<std::unique_ptr<Collector>> create(const HttpOptions& options, const Plug
   (void)config;
   auto c = std::make_shared<Config>();
   c->options = options;
-  if (options.match) {
-    Result<Regex> re = Regex::compile(options.match->value);
-    if (!re.ok()) {
-      return make_error_at(options.match->file, options.match->line, "match: " + re.error());
-    }
-    c->match = std::move(re.value());
+  auto re = key_regex(options.match, "match");
+  if (!re.ok()) {
+    return re.error_info();
   }
-  std::shared_ptr<const Config> shared = std::move(c);
-  return std::unique_ptr<Collector>(new ProbeCollector(
-      "http", [shared](const CollectContext& ctx) { return request(*shared, ctx); },
-      [shared](const ProbeResult& r) { return to_sample(*shared, r); }));
+  c->match = std::move(re.value());
+  return make_probe_collector<Config>("http", std::move(c));
 }
 
 }  // namespace

@@ -126,17 +126,12 @@ Result<std::unique_ptr<Collector>> create(const TcpOptions& options, const Plugi
   (void)config;
   auto c = std::make_shared<Config>();
   c->options = options;
-  if (options.expect) {
-    Result<Regex> re = Regex::compile(options.expect->value);
-    if (!re.ok()) {
-      return make_error_at(options.expect->file, options.expect->line, "expect: " + re.error());
-    }
-    c->expect = std::move(re.value());
+  auto re = key_regex(options.expect, "expect");
+  if (!re.ok()) {
+    return re.error_info();
   }
-  std::shared_ptr<const Config> shared = std::move(c);
-  return std::unique_ptr<Collector>(new ProbeCollector(
-      "tcp", [shared](const CollectContext& ctx) { return request(*shared, ctx); },
-      [shared](const ProbeResult& r) { return to_sample(*shared, r); }));
+  c->expect = std::move(re.value());
+  return make_probe_collector<Config>("tcp", std::move(c));
 }
 
 }  // namespace
