@@ -2,7 +2,14 @@
 // an Output (its spool, durable appends and acks) and an HttpSink over the real
 // HttpClient to an HTTPS endpoint, and times it until the spool is empty.
 //
-//   forward_bench URL CA_FILE STATE_DIR COUNT RECORD_BYTES GZIP(0|1) [BATCH_MAX]
+//   forward_bench URL CA_FILE STATE_DIR COUNT RECORD_BYTES GZIP(0|1) [BATCH_MAX] [evict]
+//
+// `evict`: a full spool with eviction running. spool_max is 8 MiB, far less than the
+// records pushed, so the producer outruns the endpoint and the low lane evicts its
+// oldest segments all along; one record in 50 is an incident (the high lane). The
+// end is then the spool drained of what was not evicted, and the line adds the
+// records dropped, the segment files deleted (unlink, wrapped at link time) and the
+// slowest eviction: the spool's drop of a segment plus its unlink.
 //
 // A producer enqueues 1,000 records per loop iteration (the output group-commits
 // what piles up while an append runs). Prints one line of key=value figures: the
@@ -22,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/outputs/http_client.h"
@@ -39,6 +47,8 @@ namespace {
 std::atomic<uint64_t> g_fdatasyncs{0};
 std::atomic<uint64_t> g_fsyncs{0};
 std::atomic<uint64_t> g_sync_ns{0};
+std::atomic<uint64_t> g_unlinks{0};
+std::atomic<uint64_t> g_unlink_max_ns{0};
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -62,13 +72,13 @@ double cpu_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-// An event record of about `size` bytes (the message is padded).
-vigil::Record make_record(size_t size) {
+// An event (or incident) record of about `size` bytes (the message is padded).
+vigil::Record make_record(size_t size, bool incident = false) {
   vigil::Record r;
-  r.kind = vigil::RecordKind::kEvent;
+  r.kind = incident ? vigil::RecordKind::kIncident : vigil::RecordKind::kEvent;
   auto now = std::chrono::system_clock::now();
   r.id = vigil::uuid_v7(now);
-  r.json = "{\"kind\":\"event\",\"id\":\"" + r.id +
+  r.json = std::string("{\"kind\":\"") + (incident ? "incident" : "event") + "\",\"id\":\"" + r.id +
            "\",\"time\":\"2026-11-24T13:15:02.123Z\",\"host\":\"web-1\",\"tags\":{},"
            "\"check\":\"root\",\"plugin\":\"disk\",\"state\":\"warning\",\"previous_state\":"
            "\"ok\",\"metric\":\"used_percent\",\"value\":91.5,\"rule\":\"used_percent > 90\","
@@ -110,6 +120,7 @@ struct Bench {
   size_t count = 0;
   size_t enqueued = 0;
   size_t record_bytes = 0;
+  bool evict = false;
   uint64_t bytes = 0;
   double started = 0;
   double finished = 0;
@@ -118,6 +129,21 @@ struct Bench {
 }  // namespace
 
 extern "C" {
+int __real_unlink(const char* path);
+int __wrap_unlink(const char* path) {
+  auto t0 = std::chrono::steady_clock::now();
+  int rc = __real_unlink(path);
+  auto ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+  if (std::string_view(path).ends_with(".seg")) {
+    g_unlinks.fetch_add(1);
+    uint64_t seen = g_unlink_max_ns.load();
+    while (ns > seen && !g_unlink_max_ns.compare_exchange_weak(seen, ns)) {
+    }
+  }
+  return rc;
+}
 int __wrap_fdatasync(int fd) { return timed_sync(__real_fdatasync, fd, g_fdatasyncs); }
 int __wrap_fsync(int fd) { return timed_sync(__real_fsync, fd, g_fsyncs); }
 }
@@ -139,6 +165,10 @@ int main(int argc, char** argv) {
   config.gzip = std::string(argv[6]) == "1";
   if (argc > 7) {
     config.batch_max = std::strtoul(argv[7], nullptr, 10);
+  }
+  bench.evict = argc > 8 && std::string(argv[8]) == "evict";
+  if (bench.evict) {
+    config.spool_max = 8u << 20;
   }
   config.retry_max = std::chrono::seconds(1);
 
@@ -170,7 +200,7 @@ int main(int argc, char** argv) {
     uv_idle_start(&producer, [](uv_idle_t* h) {
       auto* b = static_cast<Bench*>(h->data);
       for (int i = 0; i < 1000 && b->enqueued < b->count; ++i) {
-        vigil::Record r = make_record(b->record_bytes);
+        vigil::Record r = make_record(b->record_bytes, b->evict && b->enqueued % 50 == 0);
         b->bytes += r.json.size();
         b->output->enqueue(r);
         ++b->enqueued;
@@ -206,7 +236,7 @@ int main(int argc, char** argv) {
     printf(
         "records=%zu seconds=%.3f records_per_s=%.0f bytes_per_s=%.0f fdatasyncs=%llu "
         "fsyncs=%llu syncs_per_s=%.0f sync_seconds=%.3f requests=%llu request_seconds=%.3f "
-        "cpu_seconds=%.3f failed=%llu\n",
+        "cpu_seconds=%.3f failed=%llu dropped=%llu segment_unlinks=%llu unlink_max_ms=%.3f\n",
         bench.count, seconds, static_cast<double>(bench.count) / seconds,
         static_cast<double>(bench.bytes) / seconds,
         static_cast<unsigned long long>(g_fdatasyncs.load()),
@@ -214,7 +244,9 @@ int main(int argc, char** argv) {
         static_cast<double>(g_fdatasyncs.load() + g_fsyncs.load()) / seconds,
         static_cast<double>(g_sync_ns.load()) / 1e9,
         static_cast<unsigned long long>(timing->requests_), timing->seconds_, cpu_seconds(),
-        static_cast<unsigned long long>(st.failed));
+        static_cast<unsigned long long>(st.failed), static_cast<unsigned long long>(st.dropped),
+        static_cast<unsigned long long>(g_unlinks.load()),
+        static_cast<double>(g_unlink_max_ns.load()) / 1e6);
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   return uv_loop_close(&loop) == 0 ? 0 : 1;

@@ -21,6 +21,15 @@ std::string text(const nlohmann::json& j, const char* key) {
   return it->dump();
 }
 
+// "HIGH/LOW" bytes of an output's spool lanes, or "-" without lanes.
+std::string lane_bytes(const nlohmann::json& o) {
+  auto it = o.find("spool_lane_bytes");
+  if (it == o.end() || !it->is_object()) {
+    return "-";
+  }
+  return text(*it, "high") + "/" + text(*it, "low");
+}
+
 std::string number(double v) {
   char buf[32];
   snprintf(buf, sizeof buf, "%.6g", v);
@@ -94,13 +103,13 @@ std::string render_status_table(const nlohmann::json& s) {
   }
   table(&out, prob);
   out += "\nOUTPUTS\n";
-  std::vector<Row> outs{
-      {"NAME", "URL", "SPOOLED", "SENT", "FAILED", "DROPPED", "DEAD", "LAST ERROR"}};
+  std::vector<Row> outs{{"NAME", "URL", "SPOOLED", "LANE BYTES H/L", "SENT", "FAILED", "DROPPED",
+                         "DEAD", "LAST ERROR"}};
   if (s.contains("outputs") && s["outputs"].is_array()) {
     for (const auto& o : s["outputs"]) {
-      outs.push_back({text(o, "name"), text(o, "url"), text(o, "spool_records"), text(o, "sent"),
-                      text(o, "failed"), text(o, "dropped"), text(o, "dead_lettered"),
-                      text(o, "last_error")});
+      outs.push_back({text(o, "name"), text(o, "url"), text(o, "spool_records"), lane_bytes(o),
+                      text(o, "sent"), text(o, "failed"), text(o, "dropped"),
+                      text(o, "dead_lettered"), text(o, "last_error")});
     }
   }
   table(&out, outs);

@@ -101,6 +101,9 @@ struct OutputConfig {
   Duration retry_max{300000};
   uint64_t spool_max = 256ull << 20;
   bool drop_newest = false;
+  // Incidents and problems in a lane of their own, which outlives events and
+  // heartbeats at the cap (docs/SPOOL.md, "Lanes").
+  bool spool_priority = true;
   CheckState min_severity = CheckState::kWarning;
   int min_level = 0;
   bool send_event = true, send_incident = true, send_problem = true, send_heartbeat = true;

@@ -293,6 +293,10 @@ const KeyTable<OutputKeys>& output_key_table() {
           .choices("drop_oldest,drop_newest")
           .default_value("drop_oldest")
           .help("what a full spool drops; every drop is counted"),
+      key("spool_priority", &OutputConfig::spool_priority)
+          .default_value("on")
+          .help("at the cap, events and heartbeats are dropped before incidents and problems "
+                "(docs/SPOOL.md)"),
       key<OutputConfig>("min_severity", ValueType::kChoice, set_min_severity)
           .choices("warning,critical,unknown")
           .default_value("warning")

@@ -6,6 +6,24 @@
 // What the agent says about itself: its loss counters, its own check `vigil`,
 // the status snapshot that /status and /metrics serve, and systemd's STATUS= line.
 namespace vigil {
+namespace {
+
+// For `dropped`: which kinds of record it dropped since start, ": 3 event, 1 heartbeat".
+std::string dropped_kinds(const char* counter, const OutputStatus& st) {
+  if (std::string_view(counter) != "dropped") {
+    return "";
+  }
+  std::string kinds;
+  for (size_t k = 0; k < kRecordKinds; ++k) {
+    if (st.dropped_by_kind[k] > 0) {
+      kinds += (kinds.empty() ? ": " : ", ") + std::to_string(st.dropped_by_kind[k]) + " " +
+               kRecordKindNames[k];
+    }
+  }
+  return kinds;
+}
+
+}  // namespace
 
 LossCounters Agent::loss() const {
   LossCounters l = outputs_->loss();
@@ -25,7 +43,7 @@ void Agent::evaluate_self() {
                                                        {"dead_lettered", st.dead_lettered}};
     for (const auto& [counter, n] : counts) {
       if (n > 0) {
-        places.push_back(LossPlace{counter, "output " + st.name});
+        places.push_back(LossPlace{counter, "output " + st.name + dropped_kinds(counter, st)});
       }
     }
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "agent/loop/pool.h"
 #include "agent/outputs/dead_letters.h"
@@ -104,11 +105,11 @@ Status Output::open() {
   opts.max_bytes = config_.spool_max;
   opts.drop_newest = config_.drop_newest;
   opts.write_fn = spool_write_fn_;
-  auto spool = Spool::open(spool_dir_, opts);
+  auto spool = LaneSpool::open(spool_dir_, opts, config_.spool_priority);
   if (!spool.ok()) {
     return make_error("output " + config_.name + ": " + spool.error());
   }
-  spool_ = std::shared_ptr<Spool>(std::move(spool).value().release());
+  spool_ = std::shared_ptr<LaneSpool>(std::move(spool).value().release());
   SpoolStats st = spool_->stats();
   if (st.corrupt_frames > 0) {
     log_warning("output " + config_.name + ": " + std::to_string(st.corrupt_frames) +
@@ -218,7 +219,7 @@ void Output::start_append() {
   queued_.clear();
   append_running_ = true;
   auto result = std::make_shared<Result<AppendResult>>(make_error("not run"));
-  std::shared_ptr<Spool> spool = spool_;
+  std::shared_ptr<LaneSpool> spool = spool_;
   Liveness::Token token = lifetime_.guard();
   bool queued = run_on_pool(
       loop_, [spool, batch, result] { *result = spool->append(*batch); },
@@ -300,23 +301,28 @@ void Output::hold(SpoolEntry entry) {
   uint64_t size = entry_bytes(entry);
   uint64_t cap = std::min<uint64_t>(config_.spool_max, kMemoryCap);
   if (size > cap) {
-    ++memory_dropped_;
+    drop_held(entry);
     return;
   }
   while (held_bytes_ + size > cap) {
     if (config_.drop_newest) {
-      ++memory_dropped_;
+      drop_held(entry);
       return;
     }
     held_bytes_ -= entry_bytes(held_.front().entry);
+    drop_held(held_.front().entry);
     held_.pop_front();
-    ++memory_dropped_;
   }
   held_bytes_ += size;
   held_.push_back(Held{next_held_seq_++, std::move(entry)});
   if (!first_unsent_) {
     first_unsent_ = loop_now(loop_);
   }
+}
+
+void Output::drop_held(const SpoolEntry& entry) {
+  ++memory_dropped_;
+  ++memory_dropped_by_kind_[payload_kind(entry.payload)];
 }
 
 void Output::release_held(uint64_t through_seq) {
@@ -340,9 +346,11 @@ void Output::reconfigure(OutputConfig config, std::unique_ptr<Sink> sink, bool s
   bool restart = sink_changed || !same_delivery(config_, config);
   uint64_t spool_max = config_.spool_max;
   bool drop_newest = config_.drop_newest;
+  bool spool_priority = config_.spool_priority;
   config_ = std::move(config);
   config_.spool_max = spool_max;
   config_.drop_newest = drop_newest;
+  config_.spool_priority = spool_priority;
   // incident_keys_sent_ stays: a receiver that holds an incident open must still
   // get the rest of its life, whatever the new thresholds say.
   if (!restart) {
@@ -428,7 +436,7 @@ void Output::maybe_deliver() {
     return;
   }
   auto result = std::make_shared<Result<std::vector<SpoolEntry>>>(make_error("not read"));
-  std::shared_ptr<Spool> spool = spool_;
+  std::shared_ptr<LaneSpool> spool = spool_;
   uint64_t max_bytes = config_.batch_bytes;
   Liveness::Token token = delivery_.guard();
   bool queued = run_on_pool(
@@ -527,11 +535,15 @@ void Output::ack(const Batch& batch, std::function<void()> then) {
     return;
   }
   auto status = std::make_shared<Status>();
-  std::shared_ptr<Spool> spool = spool_;
-  SpoolPosition through = batch.entries.back().end;
+  std::shared_ptr<LaneSpool> spool = spool_;
+  // Where the batch ends in each lane: the positions without the records.
+  std::vector<SpoolEntry> through;
+  for (const SpoolEntry& e : batch.entries) {
+    through.push_back(SpoolEntry{{}, {}, e.end, e.lane});
+  }
   Liveness::Token token = delivery_.guard();
   bool queued = run_on_pool(
-      loop_, [spool, status, through] { *status = spool->ack(through); },
+      loop_, [spool, status, through = std::move(through)] { *status = spool->ack(through); },
       [this, token, status, then = std::move(then)] {
         if (!token.valid()) {
           return;
@@ -672,7 +684,13 @@ OutputStatus Output::status() const {
     s.spool_records = st.records;
     s.spool_bytes = st.bytes;
     s.dropped = st.dropped;
+    s.dropped_by_kind = st.dropped_by_kind;
     s.corrupt_frames = st.corrupt_frames;
+    s.priority = spool_->priority();
+    std::tie(s.high_bytes, s.low_bytes) = spool_->lane_bytes();
+  }
+  for (size_t k = 0; k < kRecordKinds; ++k) {
+    s.dropped_by_kind[k] += memory_dropped_by_kind_[k];
   }
   s.memory_records = held_.size();
   s.storage_error = storage_error_;

@@ -18,7 +18,7 @@
 #include "agent/loop/uv_handle.h"
 #include "agent/outputs/sink.h"
 #include "agent/records/record.h"
-#include "agent/spool/spool.h"
+#include "agent/spool/lane_spool.h"
 #include "agent/util/time.h"
 
 namespace vigil {
@@ -30,6 +30,12 @@ struct OutputStatus {
   // after them, but not durable until the spool takes them.
   uint64_t memory_records = 0;
   uint64_t sent = 0, failed = 0, dropped = 0, dead_lettered = 0;
+  // The spool's and memory's share of `dropped` by record kind (kRecordKindNames);
+  // dead letters deleted to stay under the cap are in `dropped` only.
+  KindCounts dropped_by_kind{};
+  // With spool_priority on: bytes waiting in the high and the low lane.
+  bool priority = false;
+  uint64_t high_bytes = 0, low_bytes = 0;
   // Records lost to spool corruption: an estimate that errs high (docs/SPOOL.md).
   uint64_t corrupt_frames = 0;
   std::string last_error;
@@ -122,6 +128,7 @@ class Output {
                    Result<AppendResult> result);
   void retry_held();
   void hold(SpoolEntry entry);
+  void drop_held(const SpoolEntry& entry);
   void release_held(uint64_t through_seq);
   void maybe_deliver();
   void on_peeked(Result<std::vector<SpoolEntry>> batch);
@@ -139,7 +146,7 @@ class Output {
   std::string dead_dir_;
   std::unique_ptr<Sink> sink_;
   FatalFn on_fatal_;
-  std::shared_ptr<Spool> spool_;
+  std::shared_ptr<LaneSpool> spool_;
   std::function<ssize_t(int, const void*, size_t)> spool_write_fn_;
   std::vector<SpoolEntry> queued_;  // accepted, not yet handed to an append
   size_t appending_ = 0;            // records of the running append that came from queued_
@@ -149,6 +156,7 @@ class Output {
   uint64_t held_bytes_ = 0;  // ids and payloads
   uint64_t next_held_seq_ = 1;
   uint64_t memory_dropped_ = 0;
+  KindCounts memory_dropped_by_kind_{};
   std::string storage_error_;
   bool busy_ = false;  // a peek, send or ack is in flight
   bool stopped_ = false;

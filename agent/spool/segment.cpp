@@ -82,6 +82,25 @@ bool is_segment_header(std::string_view bytes) {
          bytes.substr(0, kSegmentHeaderSize) == std::string_view(segment_header());
 }
 
+size_t payload_kind(std::string_view payload) {
+  // The first "kind" field: the agent writes it first (so this is a look at the first
+  // bytes); a record written by other means may have it later.
+  constexpr std::string_view kField = "\"kind\":\"";
+  size_t at = payload.find(kField);
+  if (at == std::string_view::npos) {
+    return 0;
+  }
+  std::string_view rest = payload.substr(at + kField.size());
+  for (size_t k = 1; k < kRecordKinds; ++k) {
+    std::string_view name = kRecordKindNames[k];
+    if (rest.size() > name.size() && rest.substr(0, name.size()) == name &&
+        rest[name.size()] == '"') {
+      return k;
+    }
+  }
+  return 0;
+}
+
 void encode_frame(std::string* out, std::string_view id, std::string_view payload) {
   auto length = static_cast<uint32_t>(2 + id.size() + payload.size());
   size_t start = out->size();
@@ -285,6 +304,7 @@ Result<SegmentScan> scan_segment(SegmentReader& reader, uint64_t from, uint64_t 
     FrameStatus st = reader.read_frame(off, end, &frame);
     if (st == FrameStatus::kOk) {
       ++scan.records;
+      ++scan.kinds[payload_kind(frame.payload)];
       scan.frame_bytes += frame.size;
       scan.payload_bytes += frame.payload.size();
       off += frame.size;

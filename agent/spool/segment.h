@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <map>
@@ -58,6 +59,15 @@ std::optional<uint64_t> parse_segment_file_name(std::string_view name);
 
 std::string segment_header();
 bool is_segment_header(std::string_view bytes);
+
+// The kinds of record a payload can hold, as counted per kind (dropped_by_kind): the
+// record's first "kind" field ({"kind":"event",...}). Anything else counts as an
+// event.
+inline constexpr size_t kRecordKinds = 4;
+inline constexpr const char* kRecordKindNames[kRecordKinds] = {"event", "heartbeat", "incident",
+                                                               "problem"};
+using KindCounts = std::array<uint64_t, kRecordKinds>;
+size_t payload_kind(std::string_view payload);
 
 inline uint64_t frame_size(size_t id_size, size_t payload_size) {
   return kFrameOverhead + id_size + payload_size;
@@ -131,6 +141,7 @@ struct CorruptRegion {
 // What a scan of [from, end) of a segment found.
 struct SegmentScan {
   uint64_t records = 0;      // valid frames
+  KindCounts kinds{};        // the same, per record kind (payload_kind)
   uint64_t frame_bytes = 0;  // their size, headers included
   uint64_t payload_bytes = 0;
   // New corrupt regions, each followed by a valid frame (and added to the skips).

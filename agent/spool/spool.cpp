@@ -45,7 +45,9 @@ Result<std::vector<uint64_t>> list_segments(const std::string& dir) {
 Spool::Spool(std::string dir, SpoolOptions opts)
     : dir_(std::move(dir)),
       opts_(std::move(opts)),
-      segment_max_(std::max<uint64_t>(opts_.max_bytes / 8, kSegmentHeaderSize + kFrameOverhead)),
+      segment_max_(
+          std::max<uint64_t>(opts_.segment_bytes > 0 ? opts_.segment_bytes : opts_.max_bytes / 8,
+                             kSegmentHeaderSize + kFrameOverhead)),
       reserve_(std::min(opts_.reserve_bytes, segment_max_)) {}
 
 Spool::~Spool() {
@@ -289,6 +291,7 @@ Status Spool::load_segment(uint64_t seq, bool last, SpoolPosition cursor,
   s.size = end;
   s.durable = end;
   s.records = scan.records;
+  s.kinds = scan.kinds;
   frames_seen_ += scan.records;
   frame_bytes_seen_ += scan.frame_bytes;
   segs_.push_back(std::move(s));
@@ -329,6 +332,7 @@ void Spool::publish_stats() {
     }
   }
   st.dropped = dropped_;
+  st.dropped_by_kind = dropped_by_kind_;
   st.corrupt_frames = corrupt_;
   MutexLock lock(stats_mu_);
   published_ = st;
@@ -380,11 +384,15 @@ uint64_t Spool::drop_front() {
   Segment& s = segs_.front();
   uint64_t seq = s.seq;
   dropped_ += s.records + s.unsynced;
+  for (size_t k = 0; k < kRecordKinds; ++k) {
+    dropped_by_kind_[k] += s.kinds[k];
+  }
   if (tail_fd_ >= 0 && segs_.size() == 1) {
     to_close_.push_back(std::exchange(tail_fd_, -1));
     buffer_.clear();
     buffer_ends_.clear();
     buffer_records_.clear();
+    buffer_kinds_.clear();
     tail_written_ = 0;
     reserved_end_ = 0;
   }
@@ -429,6 +437,7 @@ Result<bool> Spool::flush(size_t* refused) {
     buffer_.clear();
     buffer_ends_.clear();
     buffer_records_.clear();
+    buffer_kinds_.clear();
     return true;
   }
   // Keep the frames written whole; cut the partial one, so the file ends on a frame.
@@ -451,10 +460,14 @@ Result<bool> Spool::flush(size_t* refused) {
     MutexLock lock(mu_);
     segs_.back().size -= buffer_.size() - keep;
     segs_.back().unsynced -= buffer_ends_.size() - whole;
+    for (size_t j = whole; j < buffer_kinds_.size(); ++j) {
+      --segs_.back().kinds[buffer_kinds_[j]];
+    }
   }
   buffer_.clear();
   buffer_ends_.clear();
   buffer_records_.clear();
+  buffer_kinds_.clear();
   return false;
 }
 
@@ -521,15 +534,18 @@ Result<Spool::Room> Spool::make_room(uint64_t frame, size_t* refused) {
     bool need_new =
         tail_fd_ < 0 || (tail_end > kSegmentHeaderSize && tail_end + frame > segment_max_);
     uint64_t needed = frame + (need_new ? kSegmentHeaderSize : 0);
+    const bool over = over_cap(needed);
+    // Another lane gives up its oldest segment before this one gives up anything.
+    if (over && opts_.evict_other && opts_.evict_other()) {
+      continue;
+    }
     std::vector<uint64_t> gone;
-    {
+    if (over) {
       MutexLock lock(mu_);
-      if (disk_bytes() + needed > opts_.max_bytes) {
-        if (opts_.drop_newest || segs_.empty()) {
-          return Room::kDrop;
-        }
-        gone.push_back(drop_front());
+      if (opts_.drop_newest || segs_.empty()) {
+        return Room::kDrop;
       }
+      gone.push_back(drop_front());
     }
     if (!gone.empty()) {
       unlink_segments(gone);
@@ -540,6 +556,19 @@ Result<Spool::Room> Spool::make_room(uint64_t frame, size_t* refused) {
     }
     return start_segment(refused);
   }
+}
+
+// Whether `needed` more bytes would take the spool, with the other lanes sharing its
+// cap, past max_bytes.
+bool Spool::over_cap(uint64_t needed) {
+  uint64_t others = opts_.others_bytes ? opts_.others_bytes() : 0;
+  MutexLock lock(mu_);
+  return disk_bytes() + others + needed > opts_.max_bytes;
+}
+
+void Spool::count_dropped(size_t kind, int64_t n) {
+  dropped_ += static_cast<uint64_t>(n);
+  dropped_by_kind_[kind] += static_cast<uint64_t>(n);
 }
 
 Result<AppendResult> Spool::append(const std::vector<SpoolEntry>& records) {
@@ -609,19 +638,22 @@ Result<size_t> Spool::write_frames(const std::vector<SpoolEntry>& records) {
       refused = std::min(refused, i);
       break;
     }
+    const size_t kind = payload_kind(r.payload);
     if (room == Room::kDrop) {
       MutexLock lock(mu_);
-      ++dropped_;
+      count_dropped(kind, 1);
       dropped_here.push_back(i);
       continue;
     }
     encode_frame(&buffer_, r.id, r.payload);
     buffer_ends_.push_back(buffer_.size());
     buffer_records_.push_back(i);
+    buffer_kinds_.push_back(kind);
     {
       MutexLock lock(mu_);
       segs_.back().size += frame;
       ++segs_.back().unsynced;
+      ++segs_.back().kinds[kind];
     }
     if (buffer_.size() >= kFlushBytes) {
       auto flushed = flush(&refused);
@@ -639,10 +671,12 @@ Result<size_t> Spool::write_frames(const std::vector<SpoolEntry>& records) {
   if (refused < n) {
     // Records after the first refused one that the cap dropped come back with the
     // refused ones in a later call, and are counted then, if they are dropped again.
-    auto later = static_cast<uint64_t>(std::count_if(dropped_here.begin(), dropped_here.end(),
-                                                     [&](size_t i) { return i > refused; }));
     MutexLock lock(mu_);
-    dropped_ -= later;
+    for (size_t i : dropped_here) {
+      if (i > refused) {
+        count_dropped(payload_kind(records[i].payload), -1);
+      }
+    }
   }
   return refused;
 }
@@ -702,6 +736,7 @@ Status Spool::rescan(Segment& s) {
   log_warning("spool: " + segment_path(s.seq) + " changed on disk: skipped a corrupt region (" +
               std::to_string(lost) + " record(s) lost)");
   s.records = scan.records;
+  s.kinds = scan.kinds;
   return {};
 }
 
@@ -787,7 +822,7 @@ void Spool::close_stale_reader() {
   }
 }
 
-Result<std::vector<SpoolEntry>> Spool::peek(size_t max_records, uint64_t max_bytes) {
+Result<std::vector<SpoolEntry>> Spool::peek(size_t max_records, uint64_t max_bytes, bool* more) {
   MutexLock reading(read_mu_);
   if (Status st = check_not_fatal(); !st.ok()) {
     return st.error_info();
@@ -796,8 +831,14 @@ Result<std::vector<SpoolEntry>> Spool::peek(size_t max_records, uint64_t max_byt
   std::vector<SpoolEntry> out;
   const size_t limit = std::max<size_t>(max_records, 1);
   uint64_t bytes = 0;
+  if (more != nullptr) {
+    *more = false;
+  }
   Status st = walk(cursor_, [&](const Frame& frame, SpoolPosition end) {
     if (out.size() >= limit || (!out.empty() && bytes + frame.payload.size() > max_bytes)) {
+      if (more != nullptr) {
+        *more = true;
+      }
       return false;
     }
     out.push_back({std::string(frame.id), std::string(frame.payload), end});
@@ -844,7 +885,7 @@ Status Spool::ack(SpoolPosition through) {
     }
     SpoolPosition pos = cursor_;
     size_t idx = 0;
-    Status st = walk(cursor_, [&](const Frame&, SpoolPosition end) VIGIL_REQUIRES(mu_) {
+    Status st = walk(cursor_, [&](const Frame& frame, SpoolPosition end) VIGIL_REQUIRES(mu_) {
       if (end > through) {
         return false;
       }
@@ -853,6 +894,8 @@ Status Spool::ack(SpoolPosition through) {
       }
       if (idx < segs_.size() && segs_[idx].records > 0) {
         --segs_[idx].records;
+        uint64_t& kind = segs_[idx].kinds[payload_kind(frame.payload)];
+        kind -= std::min<uint64_t>(kind, 1);
       }
       pos = end;
       return true;
@@ -902,6 +945,71 @@ Status Spool::ack(SpoolPosition through) {
   }
   unlink_segments(gone);
   return {};
+}
+
+}  // namespace vigil
+
+namespace vigil {
+
+// Unlike drop_front() during an append, this runs between appends, for another lane:
+// it also closes the reader if it is on the segment (so that a full disk gets the
+// blocks back at once) and the former tail's descriptor.
+bool Spool::evict_oldest() {
+  MutexLock serial(append_mu_);
+  if (!check_not_fatal().ok()) {
+    return false;
+  }
+  uint64_t seq = 0;
+  uint64_t lost = 0;
+  {
+    MutexLock reading(read_mu_);
+    MutexLock lock(mu_);
+    if (segs_.empty()) {
+      return false;
+    }
+    uint64_t before = dropped_;
+    seq = drop_front();
+    lost = dropped_ - before;
+    if (reader_.is_open() && reader_seq_ == seq) {
+      reader_.close();
+    }
+    publish_stats();
+  }
+  unlink_segments({seq});
+  for (int fd : to_close_) {
+    close(fd);
+  }
+  to_close_.clear();
+  if (lost > 0) {
+    log_warning("spool " + dir_ + ": evicted a segment, dropped " + std::to_string(lost) +
+                " record(s) to make room for records of a higher lane");
+  }
+  return true;
+}
+
+// The newest segment that holds a frame, read from its header on.
+Result<std::string> Spool::last_id() {
+  MutexLock reading(read_mu_);
+  MutexLock lock(mu_);
+  std::string last;
+  for (size_t i = segs_.size(); i-- > 0;) {
+    if (segs_[i].durable <= kSegmentHeaderSize) {
+      continue;
+    }
+    Status st = walk({segs_[i].seq, kSegmentHeaderSize}, [&](const Frame& frame, SpoolPosition) {
+      last = std::string(frame.id);
+      return true;
+    });
+    if (!st.ok()) {
+      return st.error_info();
+    }
+    if (!last.empty()) {
+      break;
+    }
+  }
+  close_stale_reader();
+  publish_stats();
+  return last;
 }
 
 }  // namespace vigil

@@ -71,6 +71,15 @@ struct SpoolOptions {
   bool drop_newest = false;
   // Bytes kept allocated ahead of the tail's end (capped at a segment's size); 0: none.
   uint64_t reserve_bytes = 1ull << 20;
+  // Most bytes of a segment; 0: max_bytes / 8. The low lane of a prioritised spool
+  // (lane_spool.h) uses smaller ones, so that an eviction gives up fewer records.
+  uint64_t segment_bytes = 0;
+  // The other lanes of the same output (lane_spool.h), which share max_bytes: the
+  // bytes they hold count against it, and at the cap evict_other() is asked first to
+  // delete another lane's oldest segment (false when it has none left to give).
+  // Called with append_mu_ held and mu_ released. Empty: a spool of its own.
+  std::function<uint64_t()> others_bytes;
+  std::function<bool()> evict_other;
   // Test hooks that replace write(2) and fdatasync(2), to inject ENOSPC or EIO.
   // Empty means the system calls.
   std::function<ssize_t(int, const void*, size_t)> write_fn;
@@ -83,6 +92,8 @@ struct SpoolEntry {
   // Where the record's frame ends in the spool, set by peek(): ack(end) acknowledges
   // this record and every record before it. append() ignores it.
   SpoolPosition end{};
+  // Which lane of a LaneSpool the record was read from, set by LaneSpool::peek().
+  uint8_t lane = 0;
 };
 
 // What append() did with a batch of n records.
@@ -99,9 +110,10 @@ struct AppendResult {
 };
 
 struct SpoolStats {
-  uint64_t records = 0;  // durable, unacknowledged
-  uint64_t bytes = 0;    // durable bytes from the cursor on: those records' frames
-  uint64_t dropped = 0;  // cumulative since open
+  uint64_t records = 0;          // durable, unacknowledged
+  uint64_t bytes = 0;            // durable bytes from the cursor on: those records' frames
+  uint64_t dropped = 0;          // cumulative since open
+  KindCounts dropped_by_kind{};  // the same by record kind (payload_kind())
   // Records lost to corruption since open: an estimate for each damaged region that
   // errs high rather than low (docs/SPOOL.md, "Counting losses").
   uint64_t corrupt_frames = 0;
@@ -136,7 +148,9 @@ class Spool {
   // Up to max_records records, and max_bytes of payload (but at least one record),
   // from the unacknowledged head, in order, without consuming them. Each carries
   // the position where it ends, for ack().
-  Result<std::vector<SpoolEntry>> peek(size_t max_records, uint64_t max_bytes)
+  // *more, when given, says whether the batch stopped at the budget (more durable
+  // records follow) rather than at the end of what is durable.
+  Result<std::vector<SpoolEntry>> peek(size_t max_records, uint64_t max_bytes, bool* more = nullptr)
       VIGIL_EXCLUDES(read_mu_, mu_, stats_mu_);
 
   // Acknowledges every record that ends at or before `through` (a SpoolEntry::end
@@ -144,6 +158,14 @@ class Spool {
   // passed. Acknowledging what is already behind the cursor is a no-op: a batch acked
   // twice, or one that drop_oldest deleted while it was being sent.
   Status ack(SpoolPosition through) VIGIL_EXCLUDES(read_mu_, mu_, stats_mu_);
+
+  // Deletes the oldest segment, counting its unacknowledged records as dropped, for
+  // another lane that needs the room (at the cap, or on a full disk). False when the
+  // spool has no segment. Blocking: call it off the event loop.
+  bool evict_oldest() VIGIL_EXCLUDES(append_mu_, read_mu_, mu_, stats_mu_);
+
+  // The id of the newest frame on disk, acknowledged or not; empty when there is none.
+  Result<std::string> last_id() VIGIL_EXCLUDES(read_mu_, mu_, stats_mu_);
 
   // A copy of numbers published at the end of every change. Never waits for a disk.
   SpoolStats stats() const VIGIL_EXCLUDES(stats_mu_);
@@ -155,6 +177,7 @@ class Spool {
     uint64_t durable = 0;                // bytes known to be on disk; readers stop here
     uint64_t records = 0;                // durable records at or after the cursor
     uint64_t unsynced = 0;               // records of the running append, not durable yet
+    KindCounts kinds{};                  // records + unsynced, by record kind
     std::map<uint64_t, uint64_t> skips;  // corrupt regions, start -> end
   };
   // A damaged region found at open, counted once the whole spool has been scanned.
@@ -191,6 +214,8 @@ class Spool {
       VIGIL_EXCLUDES(mu_);
   Result<Room> start_segment(size_t* refused) VIGIL_REQUIRES(append_mu_) VIGIL_EXCLUDES(mu_);
   uint64_t drop_front() VIGIL_REQUIRES(append_mu_, mu_);
+  bool over_cap(uint64_t needed) VIGIL_REQUIRES(append_mu_) VIGIL_EXCLUDES(mu_);
+  void count_dropped(size_t kind, int64_t n) VIGIL_REQUIRES(mu_);
   Result<bool> flush(size_t* refused) VIGIL_REQUIRES(append_mu_) VIGIL_EXCLUDES(mu_);
   void reserve_ahead(uint64_t upcoming) VIGIL_REQUIRES(append_mu_);
   void unlink_segments(const std::vector<uint64_t>& seqs) const;
@@ -232,6 +257,7 @@ class Spool {
   std::string buffer_ VIGIL_GUARDED_BY(append_mu_);
   std::vector<uint64_t> buffer_ends_ VIGIL_GUARDED_BY(append_mu_);
   std::vector<size_t> buffer_records_ VIGIL_GUARDED_BY(append_mu_);
+  std::vector<size_t> buffer_kinds_ VIGIL_GUARDED_BY(append_mu_);
   std::string no_space_error_ VIGIL_GUARDED_BY(append_mu_);
 
   // The readers' own.
@@ -243,6 +269,7 @@ class Spool {
   std::deque<Segment> segs_ VIGIL_GUARDED_BY(mu_);
   SpoolPosition cursor_ VIGIL_GUARDED_BY(mu_);
   uint64_t dropped_ VIGIL_GUARDED_BY(mu_) = 0;
+  KindCounts dropped_by_kind_ VIGIL_GUARDED_BY(mu_){};
   uint64_t corrupt_ VIGIL_GUARDED_BY(mu_) = 0;
   // Valid frames seen (scanned at open, appended since) and their bytes: the average
   // frame size that turns a damaged region's size into a count of records.

@@ -123,6 +123,25 @@ void write_checks(Writer& w, const StatusSnapshot& s) {
   }
 }
 
+// Records dropped, by output and record kind; kind "dead_letter" counts dead letters
+// deleted to stay under the cap, whose kinds are not kept. sum by (output) is the
+// output's `dropped`.
+void write_dropped(Writer& w, const StatusSnapshot& s) {
+  w.family("vigil_output_records_dropped_total", "counter",
+           "Records dropped (spool full, memory full, dead letters over the cap), by kind.");
+  for (const OutputStatus& o : s.outputs) {
+    uint64_t by_kind = 0;
+    for (size_t k = 0; k < kRecordKinds; ++k) {
+      by_kind += o.dropped_by_kind[k];
+      w.sample("vigil_output_records_dropped_total",
+               {{"output", o.name}, {"kind", kRecordKindNames[k]}},
+               static_cast<double>(o.dropped_by_kind[k]));
+    }
+    w.sample("vigil_output_records_dropped_total", {{"output", o.name}, {"kind", "dead_letter"}},
+             static_cast<double>(o.dropped - std::min(o.dropped, by_kind)));
+  }
+}
+
 // Each output's counters and spool.
 void write_outputs(Writer& w, const StatusSnapshot& s) {
   struct OutputFamily {
@@ -136,8 +155,6 @@ void write_outputs(Writer& w, const StatusSnapshot& s) {
        &OutputStatus::sent},
       {"vigil_output_requests_failed_total", "counter", "Requests that failed.",
        &OutputStatus::failed},
-      {"vigil_output_records_dropped_total", "counter", "Records dropped (spool full).",
-       &OutputStatus::dropped},
       {"vigil_output_records_dead_lettered_total", "counter",
        "Records the endpoint refused, kept in dead letters.", &OutputStatus::dead_lettered},
       {"vigil_output_spool_records", "gauge", "Records waiting in the spool.",
@@ -154,6 +171,7 @@ void write_outputs(Writer& w, const StatusSnapshot& s) {
       w.sample(f.name, {{"output", o.name}}, static_cast<double>(o.*f.field));
     }
   }
+  write_dropped(w, s);
   w.family("vigil_spool_corrupt_frames_total", "counter",
            "Records lost to spool corruption (an estimate that errs high).");
   for (const OutputStatus& o : s.outputs) {

@@ -52,16 +52,26 @@ std::string status_json(const StatusSnapshot& s) {
   j["problems"] = std::move(problems);
   ordered_json outputs = ordered_json::array();
   for (const OutputStatus& o : s.outputs) {
+    ordered_json by_kind = ordered_json::object();
+    for (size_t k = 0; k < kRecordKinds; ++k) {
+      by_kind[kRecordKindNames[k]] = o.dropped_by_kind[k];
+    }
+    ordered_json lanes = nullptr;
+    if (o.priority) {
+      lanes = {{"high", o.high_bytes}, {"low", o.low_bytes}};
+    }
     outputs.push_back(
         {{"name", o.name},
          {"url", o.url},
          {"format", o.format},
          {"spool_records", o.spool_records},
          {"spool_bytes", o.spool_bytes},
+         {"spool_lane_bytes", std::move(lanes)},
          {"memory_records", o.memory_records},
          {"sent", o.sent},
          {"failed", o.failed},
          {"dropped", o.dropped},
+         {"dropped_by_kind", std::move(by_kind)},
          {"dead_lettered", o.dead_lettered},
          {"last_error", o.last_error.empty() ? nullptr : ordered_json(o.last_error)},
          {"storage_error", o.storage_error.empty() ? nullptr : ordered_json(o.storage_error)},

@@ -15,8 +15,9 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 CHECK_KEYS = ["name", "plugin", "state", "since", "metrics", "error", "last_run"]
 # The documented keys; memory_records and storage_error report a full disk.
-OUTPUT_KEYS = ["name", "url", "format", "spool_records", "spool_bytes", "memory_records", "sent",
-               "failed", "dropped", "dead_lettered", "last_error", "storage_error", "last_success"]
+OUTPUT_KEYS = ["name", "url", "format", "spool_records", "spool_bytes", "spool_lane_bytes",
+               "memory_records", "sent", "failed", "dropped", "dropped_by_kind", "dead_lettered",
+               "last_error", "storage_error", "last_success"]
 LOSS_KEYS = ["dropped", "corrupt_frames", "dead_lettered", "log_bytes_skipped"]
 INCIDENT_KEYS = ["kind", "id", "time", "host", "tags", "incident_id", "key", "action", "status",
                  "severity", "opened_at", "resolved_at", "occurrences", "escalation_level",
@@ -33,7 +34,7 @@ FAMILIES = {
     "vigil_problems_open": ("gauge", set()),
     "vigil_output_records_sent_total": ("counter", {"output"}),
     "vigil_output_requests_failed_total": ("counter", {"output"}),
-    "vigil_output_records_dropped_total": ("counter", {"output"}),
+    "vigil_output_records_dropped_total": ("counter", {"output", "kind"}),
     "vigil_output_records_dead_lettered_total": ("counter", {"output"}),
     "vigil_output_spool_records": ("gauge", {"output"}),
     "vigil_output_spool_bytes": ("gauge", {"output"}),
@@ -413,9 +414,11 @@ class Status(unittest.TestCase):
         self.assertEqual(fam["vigil_build_info"]["samples"][0][0]["version"],
                          s["agent"]["version"])
         self.assertGreater(series(fam, "vigil_uptime_seconds")[0], 0)
-        for f in ("vigil_output_records_dropped_total", "vigil_output_records_dead_lettered_total",
+        for f in ("vigil_output_records_dead_lettered_total",
                   "vigil_spool_corrupt_frames_total", "vigil_output_requests_failed_total"):
             self.assertEqual(series(fam, f, output="quiet"), [0], f)
+        self.assertEqual(series(fam, "vigil_output_records_dropped_total", output="quiet"),
+                         [0] * 5)
         # One series per label set: nothing written twice.
         for name, f in fam.items():
             keys = [tuple(sorted(l.items())) for l, _ in f["samples"]]

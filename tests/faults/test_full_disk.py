@@ -25,6 +25,8 @@ INTERVAL = 0.3  # seconds: the disk check's and the vigil check's interval
 class FullDisk(faults.FaultTestCase):
     def setUp(self):
         super().setUp()
+        # One lane (spool_priority = off): a full disk gives up nothing stored. With
+        # lanes the low lane would give way (test_priority_lane.py).
         self.fs = self.mount("state", "1m")
         self.rx = Receiver(self.w, self.certs).start()
         self.receivers.append(self.rx)
@@ -35,8 +37,9 @@ class FullDisk(faults.FaultTestCase):
             "[disk state]\npath = %s\ninterval = 300ms\n"
             "critical = used_percent > 90 clear 80\n"
             "[output stdout]\nurl = stdout\nflush_interval = 50ms\nspool_max = 256KiB\n"
+            "spool_priority = off\n"
             "[output rx]\nurl = %s\nca_file = %s\nflush_interval = 50ms\nretry_max = 500ms\n"
-            "spool_max = 256KiB\n")
+            "spool_max = 256KiB\nspool_priority = off\n")
             % (self.fs.path, self.port, self.fs.path, self.rx.url(),
                self.ca_file()))
 

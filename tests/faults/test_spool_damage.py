@@ -33,9 +33,11 @@ class SpoolDamage(faults.FaultTestCase):
         rx.stop()  # the endpoint is down: records stay in the spool
         witness = self.w.file("witness.jsonl")
         state = self.w.file("state")
+        # One lane (spool_priority = off): its segments are straight in spool/http/.
         config = self.w.write("agent.ini", (
             "[agent]\nstate_dir = %s\nheartbeat = 200ms\ninterval = 1s\nshutdown_timeout = 1s\n"
             "[output http]\nurl = %s\nca_file = %s\nretry_max = 500ms\nflush_interval = 100ms\n"
+            "spool_priority = off\n"
             "[output witness]\nurl = file:%s\nflush_interval = 50ms\n") % (
                 state, rx.url(), self.ca_file(), witness))
         agent = harness.Agent(self.w, config)

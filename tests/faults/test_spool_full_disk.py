@@ -27,14 +27,16 @@ class SpoolFullDisk(faults.FaultTestCase):
         self.rx.start()
         self.port = free_port()
         self.witness = self.w.file("witness.jsonl")
-        # spool_max 64 KiB: 8 KiB segments, so the reserve ahead of the tail is 8 KiB and
+        # One lane (spool_priority = off): with lanes, the low lane would give way to
+        # the full disk (test_priority_lane.py). spool_max 64 KiB: 8 KiB segments, so the reserve ahead of the tail is 8 KiB and
         # spent within a second or two of heartbeats; memory for held records is 64 KiB.
         self.config = self.w.write("agent.ini", (
             "[agent]\nstate_dir = %s\nheartbeat = 100ms\ninterval = 1s\n"
             "status_listen = 127.0.0.1:%d\nshutdown_timeout = 5s\n"
             "[output http]\nurl = %s\nca_file = %s\nflush_interval = 50ms\nretry_max = 300ms\n"
-            "spool_max = 64KiB\n"
-            "[output witness]\nurl = file:%s\nflush_interval = 50ms\nspool_max = 64KiB\n") % (
+            "spool_max = 64KiB\nspool_priority = off\n"
+            "[output witness]\nurl = file:%s\nflush_interval = 50ms\nspool_max = 64KiB\n"
+            "spool_priority = off\n") % (
                 self.fs.path, self.port, self.rx.url(), self.ca_file(),
                 self.witness))
 

@@ -130,6 +130,9 @@ OutputConfig base_config() {
   c.flush_interval = milliseconds(50);
   c.retry_max = milliseconds(100);
   c.spool_max = 1u << 20;
+  // One lane, as before lanes existed: these tests hold with spool_priority off (the
+  // lanes have tests of their own, below and in lane_spool_test.cpp).
+  c.spool_priority = false;
   return c;
 }
 
@@ -339,6 +342,40 @@ TEST_CASE("output delivers durable records in order and acknowledges them", "[ou
   CHECK(s.last_success.has_value());
   CHECK(s.last_error.empty());
   CHECK(f.fatal.empty());
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("with lanes, records of every kind arrive in emission order", "[output][lanes]") {
+  OutputConfig c = base_config();
+  c.spool_priority = true;
+  c.batch_max = 4;
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  f.endpoint.otherwise = outcome(SendOutcome::Kind::kRetry, 503);
+  std::vector<Record> records;
+  for (int i = 0; i < 12; ++i) {
+    records.push_back(i % 3 == 1
+                          ? incident("h/c" + std::to_string(i), CheckState::kCritical, 0, false)
+                          : event(i));
+    REQUIRE(f.output->offer(records.back()));
+  }
+  REQUIRE(f.run_until([&] { return f.output->status().failed >= 1; }));
+  OutputStatus s = f.output->status();
+  CHECK(s.priority);
+  CHECK(s.high_bytes > 0);
+  CHECK(s.low_bytes > 0);
+  CHECK(fs::exists(f.spool_dir() + "/high"));
+  f.endpoint.otherwise = SendOutcome{};
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 12 && f.output->drained(); }));
+  // Refused batches were sent again from their first record: each id, the first time
+  // it was sent, comes in emission order.
+  std::vector<std::string> first_sent;
+  for (const std::string& id : f.endpoint.all_ids()) {
+    if (std::find(first_sent.begin(), first_sent.end(), id) == first_sent.end()) {
+      first_sent.push_back(id);
+    }
+  }
+  CHECK(first_sent == ids_of(records, 0, 12));
   CHECK(f.finish() == 0);
 }
 

@@ -47,8 +47,11 @@ TEST_CASE("every series of a configured check and output exists from the start",
     CHECK(has_line(
         t, std::string(R"(vigil_check_state{check="root",plugin="disk",state=")") + st + "\"} 0"));
   }
+  for (const char* kind : {"event", "heartbeat", "incident", "problem", "dead_letter"}) {
+    CHECK(has_line(t, std::string(R"(vigil_output_records_dropped_total{output="main",kind=")") +
+                          kind + "\"} 0"));
+  }
   for (const char* f : {"vigil_output_records_sent_total", "vigil_output_requests_failed_total",
-                        "vigil_output_records_dropped_total",
                         "vigil_output_records_dead_lettered_total", "vigil_output_spool_records",
                         "vigil_output_spool_bytes", "vigil_spool_corrupt_frames_total"}) {
     CHECK(has_line(t, std::string(f) + R"({output="main"} 0)"));

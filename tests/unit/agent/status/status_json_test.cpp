@@ -64,8 +64,11 @@ TEST_CASE("status JSON has exactly the fields docs/STATUS.md lists", "[status]")
   REQUIRE(j["outputs"].size() == 1);
   CHECK(keys(j["outputs"][0]) ==
         std::vector<std::string>{"name", "url", "format", "spool_records", "spool_bytes",
-                                 "memory_records", "sent", "failed", "dropped", "dead_lettered",
-                                 "last_error", "storage_error", "last_success"});
+                                 "spool_lane_bytes", "memory_records", "sent", "failed", "dropped",
+                                 "dropped_by_kind", "dead_lettered", "last_error", "storage_error",
+                                 "last_success"});
+  CHECK(keys(j["outputs"][0]["dropped_by_kind"]) ==
+        std::vector<std::string>{"event", "heartbeat", "incident", "problem"});
   CHECK(keys(j["loss"]) == std::vector<std::string>{"dropped", "corrupt_frames", "dead_lettered",
                                                     "log_bytes_skipped"});
 }
