@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
@@ -97,6 +98,21 @@ class FaultTestCase(AgentTestCase):
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def status(self):
+        """The agent's /status on 127.0.0.1:self.port, once its server answers."""
+        def ask():
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/status" % self.port,
+                                            timeout=2) as r:
+                    return json.load(r)
+            except OSError:
+                return None
+        return wait_for(ask, 20, "the status server")
+
+    def http(self):
+        """The status of the output named http."""
+        return [o for o in self.status()["outputs"] if o["name"] == "http"][0]
 
     def setUp(self):
         super().setUp()

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import time
-import urllib.request
 
 import faults
 from faults import harness, wait_for
@@ -70,19 +69,6 @@ class PriorityLane(faults.FaultTestCase):
             text += ("[output witness]\nurl = file:%s\nflush_interval = 50ms\n"
                      "min_severity = critical\n" % self.witness)
         return self.w.write("agent.ini", text)
-
-    def status(self):
-        def ask():
-            try:
-                with urllib.request.urlopen("http://127.0.0.1:%d/status" % self.port,
-                                            timeout=2) as r:
-                    return json.load(r)
-            except OSError:
-                return None
-        return wait_for(ask, 20, "the status server")
-
-    def http(self):
-        return [o for o in self.status()["outputs"] if o["name"] == "http"][0]
 
     def witnessed(self):
         """The witness's records, whole lines only, in order."""

@@ -7,9 +7,7 @@ durable as soon as the disk has room again. A `file:` witness outside the tmpfs
 sees every record, so that the test knows what the endpoint should get.
 """
 
-import json
 import os
-import urllib.request
 
 import faults
 from faults import harness, wait_for
@@ -39,19 +37,6 @@ class SpoolFullDisk(faults.FaultTestCase):
             "spool_priority = off\n") % (
                 self.fs.path, self.port, self.rx.url(), self.ca_file(),
                 self.witness))
-
-    def status(self):
-        def ask():
-            try:
-                with urllib.request.urlopen("http://127.0.0.1:%d/status" % self.port,
-                                            timeout=2) as r:
-                    return json.load(r)
-            except OSError:
-                return None
-        return wait_for(ask, 20, "the status server")
-
-    def http(self):
-        return [o for o in self.status()["outputs"] if o["name"] == "http"][0]
 
     def heartbeats_at_endpoint(self):
         return len([r for r in self.rx.records() if r["kind"] == "heartbeat"])
