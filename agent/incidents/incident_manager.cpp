@@ -53,7 +53,11 @@ struct IncidentManager::Impl {
   void emit(CheckTrack& t, std::string_view action, const std::string& event_id, MonotonicTime now,
             std::vector<Record>* out) {
     OpenIncident& inc = *t.incident;
-    out->push_back(make_incident_record(context(), t, inc, action, false, event_id, link(inc)));
+    RecordContext ctx = context();
+    if (action == "open") {
+      ctx.now = inc.opened_at;  // an open record's time is the incident's opened_at, exactly
+    }
+    out->push_back(make_incident_record(ctx, t, inc, action, false, event_id, link(inc)));
     inc.last_record = now;
     inc.last_action = std::string(action);
     inc.last_event_id = event_id;

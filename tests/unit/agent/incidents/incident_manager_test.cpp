@@ -16,6 +16,36 @@ constexpr CheckState kOk = CheckState::kOk;
 constexpr CheckState kWarning = CheckState::kWarning;
 constexpr CheckState kCritical = CheckState::kCritical;
 
+// A clock whose wall time moves a millisecond at every reading, as a busy host's
+// may between two readings of one evaluation.
+class TickingClock final : public Clock {
+ public:
+  MonotonicTime monotonic() const override { return mono_; }
+  SystemTime wall() const override { return wall_ += Duration(1); }
+
+ private:
+  MonotonicTime mono_{std::chrono::hours(1000)};
+  mutable SystemTime wall_{std::chrono::seconds(1795000000)};
+};
+
+TEST_CASE("an open record's time is its opened_at even when the clock moves meanwhile",
+          "[incidents]") {
+  TickingClock clock;
+  std::string host = "web1";
+  IncidentManager manager(clock, host);
+  CheckChange change;
+  change.check = "disk";
+  change.plugin = "disk";
+  change.state = kCritical;
+  change.changed = true;
+  change.first = true;
+  std::vector<Record> records = manager.on_evaluation(change);
+  REQUIRE(records.size() == 1);
+  auto open = parse(records[0]);
+  CHECK(open["action"] == "open");
+  CHECK(open["opened_at"] == open["time"]);
+}
+
 TEST_CASE("a failing check opens at its first evaluation, updates on severity and resolves",
           "[incidents]") {
   Harness h;
