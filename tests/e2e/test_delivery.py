@@ -143,7 +143,9 @@ class Delivery(harness.AgentTestCase):
         self.assertEqual((inc["key"], inc["action"], inc["event_id"]),
                          ("e2e-host/scratch", "open", ev["id"]))
 
-        self.assertEqual(reqs[0]["status"], 503)
+        # The scripted failure went to whichever output's request came first: two
+        # outputs post at once, so the order the receiver lists them in is not that.
+        self.assertEqual([r["status"] for r in reqs].count(503), 1)
         self.assertNotIn(TOKEN, self.status(a))
         self.assertEqual(a.stop(), 0)
         self.assertIn("HTTP 503", a.stderr())
