@@ -101,6 +101,18 @@ struct NetProber::Impl {
       }
     }
 
+    // One of the probe's libuv requests came back. True when the probe had
+    // already finished: it is then freed once nothing else is out, and the
+    // caller must not touch it again.
+    bool returned_after_finish() {
+      --waiting;
+      if (!finished) {
+        return false;
+      }
+      settle();
+      return true;
+    }
+
     void start() {
       start_ns = uv_hrtime();
       uv_timer_init(owner->loop, &timer);
@@ -174,10 +186,8 @@ struct NetProber::Impl {
     static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) noexcept {
       auto* self = static_cast<TcpProbe*>(req->data);
       self->resolving = false;
-      --self->waiting;
-      if (self->finished) {
+      if (self->returned_after_finish()) {
         uv_freeaddrinfo(res);
-        self->settle();
         return;
       }
       if (status < 0 || res == nullptr) {
@@ -215,9 +225,7 @@ struct NetProber::Impl {
 
     static void on_connected(uv_connect_t* req, int status) noexcept {
       auto* self = static_cast<TcpProbe*>(req->data);
-      --self->waiting;
-      if (self->finished) {
-        self->settle();
+      if (self->returned_after_finish()) {
         return;
       }
       if (status < 0) {
@@ -252,9 +260,7 @@ struct NetProber::Impl {
 
     static void on_written(uv_write_t* req, int status) noexcept {
       auto* self = static_cast<TcpProbe*>(req->data);
-      --self->waiting;
-      if (self->finished) {
-        self->settle();
+      if (self->returned_after_finish()) {
         return;
       }
       if (status < 0) {
