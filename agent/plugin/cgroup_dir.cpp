@@ -1,5 +1,7 @@
 #include "agent/plugin/cgroup_dir.h"
 
+#include <unistd.h>
+
 #include "agent/util/host_text.h"
 #include "agent/util/strings.h"
 
@@ -72,6 +74,14 @@ Result<std::string> resolve_cgroup_dir(const CgroupSetting& setting, const std::
     return make_error(file + ": " + rel.error());
   }
   std::string dir = sysfs + "/fs/cgroup";
+  // A cgroup v1 or hybrid host lists a 0::/ line too, but its /sys/fs/cgroup is a
+  // tmpfs of v1 hierarchies: without this, the error would name a missing cpu.max.
+  if (access((dir + "/cgroup.controllers").c_str(), F_OK) != 0) {
+    return make_error(dir +
+                      " is not a cgroup v2 mount (no cgroup.controllers): this host runs "
+                      "cgroup v1, and cgroup = auto reads cgroup v2 only; set cgroup = none for "
+                      "the host's figures");
+  }
   if (rel.value() != "/") {
     dir += rel.value();
   }

@@ -20,8 +20,9 @@ struct CpuOptions {
 const KeyTable<CpuOptions> kKeys = {
     cgroup_key(&CpuOptions::cgroup)
         .help("`none`: host figures; `auto`: the agent's own cgroup v2 folder (the `0::/PATH` "
-              "line of `<procfs>/self/cgroup`, under `<sysfs>/fs/cgroup`); or an absolute cgroup "
-              "v2 folder: figures relative to its cpu.max"),
+              "line of `<procfs>/self/cgroup`, under `<sysfs>/fs/cgroup`; on a cgroup v1 host "
+              "the check is unknown and its error says so); or an absolute cgroup v2 folder: "
+              "figures relative to its cpu.max"),
 };
 
 constexpr std::string_view kMetrics[] = {"usage_percent", "user_percent", "system_percent",

@@ -17,8 +17,9 @@ struct MemoryOptions {
 const KeyTable<MemoryOptions> kKeys = {
     cgroup_key(&MemoryOptions::cgroup)
         .help("`none`: host figures; `auto`: the agent's own cgroup v2 folder (the `0::/PATH` "
-              "line of `<procfs>/self/cgroup`, under `<sysfs>/fs/cgroup`); or an absolute cgroup "
-              "v2 folder: figures relative to its memory.max"),
+              "line of `<procfs>/self/cgroup`, under `<sysfs>/fs/cgroup`; on a cgroup v1 host "
+              "the check is unknown and its error says so); or an absolute cgroup v2 folder: "
+              "figures relative to its memory.max"),
 };
 
 constexpr std::string_view kMetrics[] = {"used_percent", "available_bytes", "available_percent",

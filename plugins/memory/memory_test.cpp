@@ -101,6 +101,7 @@ TEST_CASE("memory with cgroup auto follows a moved agent after a failure", "[hos
   test::TempDir dir;
   dir.write("proc/meminfo", "MemTotal: 1000 kB\nMemAvailable: 500 kB\n");
   dir.write("proc/self/cgroup", "0::/a\n");
+  dir.write("sys/fs/cgroup/cgroup.controllers", "cpu memory\n");
   dir.write("sys/fs/cgroup/b/memory.current", "600\n");
   dir.write("sys/fs/cgroup/b/memory.max", "1000\n");
   dir.write("sys/fs/cgroup/b/memory.stat", "inactive_file 100\n");

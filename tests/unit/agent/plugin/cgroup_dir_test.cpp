@@ -64,6 +64,7 @@ TEST_CASE("cgroup auto joins the self path under the sysfs cgroup mount", "[host
 TEST_CASE("cgroup auto at the root cgroup is the mount itself", "[host]") {
   test::TempDir dir;
   dir.write("proc/self/cgroup", "0::/\n");
+  dir.write("sys/fs/cgroup/cgroup.controllers", "cpu memory\n");
   CgroupSetting s;
   s.mode = CgroupSetting::Mode::kAuto;
   Result<std::string> got = resolve_cgroup_dir(s, dir.file("proc"), dir.file("sys"));
@@ -79,6 +80,23 @@ TEST_CASE("cgroup auto without a v2 line names the file", "[host]") {
   Result<std::string> got = resolve_cgroup_dir(s, dir.file("proc"), dir.file("sys"));
   REQUIRE_FALSE(got.ok());
   CHECK_THAT(got.error(), Catch::StartsWith(dir.file("proc") + "/self/cgroup: no cgroup v2 line"));
+}
+
+TEST_CASE("cgroup auto on a cgroup v1 host says so and how to get host figures", "[host]") {
+  // A hybrid host: /proc/self/cgroup has a 0::/ line, but /sys/fs/cgroup holds
+  // v1 hierarchies (cpu/, memory/, unified/), not cgroup v2's files.
+  test::TempDir dir;
+  dir.write("proc/self/cgroup", "4:memory:/x\n1:cpu:/\n0::/\n");
+  dir.write("sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+  dir.write("sys/fs/cgroup/unified/cgroup.procs", "1\n");
+  CgroupSetting s;
+  s.mode = CgroupSetting::Mode::kAuto;
+  Result<std::string> got = resolve_cgroup_dir(s, dir.file("proc"), dir.file("sys"));
+  REQUIRE_FALSE(got.ok());
+  CHECK(got.error() == dir.file("sys") +
+                           "/fs/cgroup is not a cgroup v2 mount (no cgroup.controllers): this host "
+                           "runs cgroup v1, and cgroup = auto reads cgroup v2 only; set cgroup = "
+                           "none for the host's figures");
 }
 
 }  // namespace vigil
