@@ -9,7 +9,8 @@ packages=(cmake g++ ninja-build pkg-config libuv1-dev nlohmann-json3-dev
           libcurl4-openssl-dev libinih-dev libpcre2-dev zlib1g-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(catch2 python3 openssl systemd prometheus-alertmanager
-             prometheus-blackbox-exporter procps util-linux clang-format dpkg-dev file)
+             prometheus-blackbox-exporter procps util-linux clang-format dpkg-dev file
+             buildah debootstrap python3-yaml)
 fi
 
 missing=()

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs what is missing, builds, and runs every test: unit, end-to-end and
 # fault tests on the Release build, the unit tests again under ASan+UBSan, the
-# tests of what runs on two threads under ThreadSanitizer, and the style check.
+# tests of what runs on two threads under ThreadSanitizer, the sidecar image
+# beside an application (as root), and the style check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
@@ -31,6 +32,16 @@ run_in_halves() {
   return $status
 }
 
+# The sidecar image builds in the background, at the lowest priority, while the
+# tests below leave a core idle; its own test runs at the end.
+image_log=$(mktemp /tmp/vigil-image.XXXXXX.log)
+image_pid=""
+if [[ $(id -u) -eq 0 ]]; then
+  setsid nice -n 19 scripts/image.sh localhost/vigil:test >"$image_log" 2>&1 &
+  image_pid=$!
+  trap 'kill -- -"$image_pid" 2>/dev/null || true' EXIT
+fi
+
 echo "== Release build, unit and end-to-end tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
@@ -51,6 +62,19 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVIGIL_TSAN=ON >/dev
 cmake --build build-tsan -j"$jobs" --target tsan_tests
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   run_in_halves build-tsan/tests/tsan_tests build-tsan/tsan_tests.log
+
+echo "== sidecar image: built from packaging/Dockerfile, run beside an application"
+if [[ -n "$image_pid" ]]; then
+  if ! wait "$image_pid"; then
+    tail -n 60 "$image_log"
+    exit 1
+  fi
+  trap - EXIT
+  tail -n 1 "$image_log"
+  python3 tests/image/test_sidecar.py --vigil build/vigil --source . --image localhost/vigil:test
+else
+  echo "skipped: building and running images needs root (buildah, debootstrap)"
+fi
 
 echo "== style"
 scripts/check_style.sh

@@ -8,26 +8,18 @@ import itertools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import urllib.error
 import urllib.request
 
 from harness import wait_for
+from receiver_harness import free_port
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 INSTALLED = os.access(ALERTMANAGER, os.X_OK)
 NOT_INSTALLED = ("prometheus-alertmanager is not installed "
                  "(apt-get install prometheus-alertmanager)")
-
-
-def free_port():
-    # Alertmanager cannot report the port it bound, so pick one first; start()
-    # tries again with another if it was taken meanwhile.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url):
@@ -63,6 +55,8 @@ class Alertmanager:
 
     def start(self):
         self.log = open(self.workdir.file("alertmanager.log"), "w")
+        # Alertmanager cannot report the port it bound, so pick one first and try
+        # again with another if it was taken meanwhile.
         for _ in range(5):
             port = free_port()
             self.base = "http://127.0.0.1:%d" % port

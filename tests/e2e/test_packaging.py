@@ -13,13 +13,13 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import unittest
 import urllib.request
 
 import harness
 from harness import Agent, Workdir, run_cli, wait_for
+from receiver_harness import free_port
 
 DEB_TOOLS = all(shutil.which(t) for t in ("cpack", "dpkg-deb", "dpkg"))
 
@@ -170,12 +170,6 @@ def user_exists(name):
         return False
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Sidecar(unittest.TestCase):
     """conf/sidecar.ini with /host/proc and the app's log folder on fixtures."""
 
@@ -256,6 +250,89 @@ class Sidecar(unittest.TestCase):
         self.assertEqual(e["state"], "warning")
         self.assertEqual(e["metric"], "matches")
         self.assertEqual(self.agent.stop(30), 0)
+
+
+# The Pod fields the example uses, by the object they belong to (the Kubernetes
+# API's core/v1 names); kubectl is not at hand to validate it, so this does.
+POD_FIELDS = {
+    "pod": {"apiVersion", "kind", "metadata", "spec"},
+    "metadata": {"name", "labels", "annotations", "namespace"},
+    "spec": {"shareProcessNamespace", "hostPID", "securityContext", "containers", "volumes"},
+    "podSecurityContext": {"fsGroup", "runAsUser", "runAsGroup", "runAsNonRoot"},
+    "container": {"name", "image", "args", "command", "resources", "securityContext", "ports",
+                  "livenessProbe", "readinessProbe", "volumeMounts", "env"},
+    "resources": {"limits", "requests"},
+    "securityContext": {"runAsNonRoot", "runAsUser", "readOnlyRootFilesystem",
+                        "allowPrivilegeEscalation", "capabilities"},
+    "port": {"name", "containerPort", "protocol"},
+    "probe": {"httpGet", "periodSeconds", "failureThreshold", "initialDelaySeconds",
+              "timeoutSeconds"},
+    "httpGet": {"path", "port"},
+    "volumeMount": {"name", "mountPath", "readOnly", "subPath"},
+    "volume": {"name", "emptyDir", "hostPath", "configMap", "secret", "persistentVolumeClaim"},
+}
+
+
+class PodExample(unittest.TestCase):
+    """packaging/README.md's pod: the shape of a core/v1 Pod, and the image's paths."""
+
+    def setUp(self):
+        try:
+            import yaml  # noqa: F401 (python3-yaml)
+        except ImportError:
+            self.skipTest("python3-yaml is missing (apt-get install python3-yaml)")
+        with open(os.path.join(harness.SOURCE, "packaging/README.md")) as f:
+            blocks = re.findall(r"```yaml\n(.*?)```", f.read(), re.S)
+        self.assertEqual(len(blocks), 1, "one yaml block in packaging/README.md")
+        self.pod = yaml.safe_load(blocks[0])
+
+    def only(self, obj, kind):
+        self.assertIsInstance(obj, dict, kind)
+        self.assertLessEqual(set(obj), POD_FIELDS[kind], "unknown %s field" % kind)
+
+    def test_the_pod_example_is_a_pod_with_the_sidecar_mounts(self):
+        pod = self.pod
+        self.only(pod, "pod")
+        self.assertEqual((pod["apiVersion"], pod["kind"]), ("v1", "Pod"))
+        self.only(pod["metadata"], "metadata")
+        spec = pod["spec"]
+        self.only(spec, "spec")
+        self.only(spec["securityContext"], "podSecurityContext")
+        self.assertEqual(spec["securityContext"]["fsGroup"], 9750, "the image's user owns state")
+        volumes = {}
+        for v in spec["volumes"]:
+            self.only(v, "volume")
+            self.assertEqual(len(set(v) - {"name"}), 1, "one source per volume: %s" % v)
+            volumes[v["name"]] = v
+        containers = {c["name"]: c for c in spec["containers"]}
+        for c in containers.values():
+            self.only(c, "container")
+            self.assertIsInstance(c["image"], str)
+            for m in c.get("volumeMounts", []):
+                self.only(m, "volumeMount")
+                self.assertIn(m["name"], volumes, "a mount of an undeclared volume")
+                self.assertTrue(m["mountPath"].startswith("/"))
+        vigil = containers["vigil"]
+        for part in ("resources", "securityContext"):
+            self.only(vigil[part], part)
+        ports = {}
+        for p in vigil["ports"]:
+            self.only(p, "port")
+            ports[p["name"]] = p["containerPort"]
+        self.assertEqual(ports, {"status": 9750}, "conf/sidecar.ini's status_listen")
+        probe = vigil["livenessProbe"]
+        self.only(probe, "probe")
+        self.only(probe["httpGet"], "httpGet")
+        self.assertEqual(probe["httpGet"]["path"], "/health")
+        self.assertIn(probe["httpGet"]["port"], ports)
+        mounts = {m["mountPath"]: m["name"] for m in vigil["volumeMounts"]}
+        # What conf/sidecar.ini and packaging/Dockerfile expect to find mounted.
+        self.assertEqual(set(mounts), {"/var/log/app", "/host/proc", "/var/lib/vigil",
+                                       "/etc/vigil/conf.d"})
+        app_logs = [m["name"] for m in containers["app"]["volumeMounts"]
+                    if m["mountPath"] == "/var/log/app"]
+        self.assertEqual(app_logs, [mounts["/var/log/app"]], "the log folder is shared")
+        self.assertEqual(volumes[mounts["/host/proc"]]["hostPath"]["path"], "/proc")
 
 
 if __name__ == "__main__":

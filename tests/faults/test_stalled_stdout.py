@@ -14,12 +14,11 @@ import signal
 import subprocess
 import termios
 import time
-import urllib.error
-import urllib.request
 
 import faults
 from faults import harness, wait_for
 from receiver_harness import free_port  # the e2e folder is on the path through faults
+from status_client import try_get
 
 # shutdown_timeout + 1 s, and half a second for a loaded machine (as in
 # tests/e2e/test_shutdown.py).
@@ -45,21 +44,6 @@ def read_lines(fd):
             break
         data += chunk
     return data.decode("utf-8", "replace").split("\n")[:-1]
-
-
-# Straight to the agent, whatever proxy the environment names.
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def http_get(address, path):
-    """(status, body) of one request, or None when it was not answered in time."""
-    try:
-        with OPENER.open("http://%s%s" % (address, path), timeout=HEALTH_TIMEOUT) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, ""
-    except OSError:
-        return None
 
 
 def ids_of_lines(lines):
@@ -111,10 +95,10 @@ class StalledStdout(harness.AgentTestCase):
             return f.read()
 
     def status(self):
-        got = http_get(self.address, "/status")
+        got = try_get(self.address, "/status", HEALTH_TIMEOUT)
         if got is None or got[0] != 200:
             return None
-        return {o["name"]: o for o in json.loads(got[1])["outputs"]}
+        return {o["name"]: o for o in json.loads(got[2])["outputs"]}
 
     def witness_ids(self):
         p = self.w.file("witness.jsonl")
@@ -143,7 +127,7 @@ class StalledStdout(harness.AgentTestCase):
         end = time.monotonic() + OBSERVE
         polls = 0
         while time.monotonic() < end:
-            got = http_get(self.address, "/health")
+            got = try_get(self.address, "/health", HEALTH_TIMEOUT)
             self.assertIsNotNone(got, "/health did not answer within %.1fs after %d polls"
                                  % (HEALTH_TIMEOUT, polls))
             self.assertEqual(got[0], 200, got)
