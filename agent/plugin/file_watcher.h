@@ -33,6 +33,11 @@ class FileWatcher {
   virtual Result<WatchId> watch(const std::string& path, Callback on_change) = 0;
   // Stops a watch; no callback for it runs afterwards. Unknown ids are ignored.
   virtual void unwatch(WatchId id) = 0;
+  // Runs the watch's callback again at the loop's next turn, once the timers and
+  // I/O waiting now are served: for a plugin that stopped a bounded pass with more
+  // to read (a log backlog), so that the backlog drains at reading speed without
+  // holding the loop. Unknown ids are ignored.
+  virtual void again(WatchId id) = 0;
 };
 
 }  // namespace vigil

@@ -113,6 +113,18 @@ void UvFileWatcher::on_change(WatchId id) {
   }
 }
 
+void UvFileWatcher::again(WatchId id) {
+  auto it = watches_.find(id);
+  if (it == watches_.end()) {
+    return;
+  }
+  // One millisecond, not zero: libuv 1.44 runs a zero timer restarted from its own
+  // callback again in the same timer phase, so a backlog would hold the loop. Due
+  // a millisecond on, it waits for the next turn, after that turn's poll for I/O.
+  // A coalescing delay already running is cut short.
+  uv_timer_start(it->second->timer.get(), WatchAccess::on_timer, 1, 0);
+}
+
 void UvFileWatcher::on_timer(WatchId id) {
   auto it = watches_.find(id);
   if (it == watches_.end()) {

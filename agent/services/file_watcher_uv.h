@@ -34,6 +34,7 @@ class UvFileWatcher final : public FileWatcher {
 
   Result<WatchId> watch(const std::string& path, Callback on_change) override;
   void unwatch(WatchId id) override;
+  void again(WatchId id) override;
 
   size_t watch_count() const { return watches_.size(); }
   size_t polling_count() const;  // watches served by the fallback

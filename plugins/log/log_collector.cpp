@@ -165,6 +165,7 @@ Result<Sample> LogCollector::read(const CollectContext& ctx) {
   if (ctx.services != nullptr && ctx.services->watcher != nullptr) {
     update_watches(ctx.services->watcher);
   }
+  continue_backlog();
 
   if (matched_ > 0) {
     window_.emplace_back(ctx.now, matched_);
@@ -409,6 +410,7 @@ void LogCollector::on_notify() {
   try {
     ++notify_passes_;
     read_pass();
+    continue_backlog();
   } catch (const std::exception& e) {
     log_warning(std::string("log: read after a change notification failed: ") + e.what());
   }
@@ -418,8 +420,18 @@ void LogCollector::read_pass() {
   if (buffer_.size() < kBufferBytes) {
     buffer_.resize(kBufferBytes);
   }
+  backlog_ = false;
   for (auto& f : files_) {
-    read_file(*f);
+    backlog_ = read_file(*f) || backlog_;
+  }
+}
+
+// A pass that stopped at slice_bytes with more to read asks for another pass at
+// the loop's next turn: a backlog drains at reading speed, a slice at a time,
+// instead of a slice per collection. Its matches count in the next collection.
+void LogCollector::continue_backlog() {
+  if (backlog_ && watcher_ != nullptr && !watches_.empty()) {
+    watcher_->again(watches_.begin()->second);
   }
 }
 
@@ -444,10 +456,10 @@ bool LogCollector::check_fingerprint(TrackedFile& f, uint64_t size) {
   return true;
 }
 
-void LogCollector::read_file(TrackedFile& f) {
+bool LogCollector::read_file(TrackedFile& f) {
   struct stat st {};
   if (fstat(f.fd, &st) != 0) {
-    return;
+    return false;
   }
   auto size = static_cast<uint64_t>(st.st_size);
   if (size < f.pos || !check_fingerprint(f, size)) {
@@ -477,6 +489,7 @@ void LogCollector::read_file(TrackedFile& f) {
     f.splitter.feed(buffer_.data(), static_cast<size_t>(n), *this);
     f.pos += static_cast<uint64_t>(n);
   }
+  return f.pos < size;
 }
 
 void LogCollector::update_watches(FileWatcher* watcher) {

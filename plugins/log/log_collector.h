@@ -56,7 +56,9 @@ struct LogOptions {
 // collection reported, so that a restart neither loses nor re-counts a line.
 //
 // All of it runs on the loop thread (may_block = false): every pass is bounded by
-// slice_bytes per file, and the files are local and regular.
+// slice_bytes per file, and the files are local and regular. A pass that leaves
+// unread bytes asks the FileWatcher for another at the loop's next turn, so a
+// backlog drains at reading speed between collections, a slice at a time.
 class LogCollector final : public Collector, private LineHandler {
  public:
   LogCollector(LogOptions options, LineMatcher matcher);
@@ -93,7 +95,8 @@ class LogCollector final : public Collector, private LineHandler {
   void scan(MonotonicTime now);
   std::unique_ptr<TrackedFile> open_file(const std::string& path, bool first_sight);
   void read_pass();
-  void read_file(TrackedFile& f);
+  bool read_file(TrackedFile& f);  // true: more is there than this pass read
+  void continue_backlog();
   bool check_fingerprint(TrackedFile& f, uint64_t size);
   void update_watches(FileWatcher* watcher);
   void unwatch_all();
@@ -124,6 +127,7 @@ class LogCollector final : public Collector, private LineHandler {
   FileWatcher* watcher_ = nullptr;
   std::map<std::string, FileWatcher::WatchId> watches_;  // folder -> watch
   bool stopped_ = false;
+  bool backlog_ = false;  // the latest pass left unread bytes
   uint64_t notify_passes_ = 0;
 };
 

@@ -396,5 +396,39 @@ TEST_CASE("log reads on change notifications so that copytruncate loses nothing"
   CHECK(uv_loop_close(&loop) == 0);
 }
 
+TEST_CASE("log drains a backlog between collections, a slice per loop turn", "[log]") {
+  uv_loop_t loop;
+  REQUIRE(uv_loop_init(&loop) == 0);
+  {
+    // A change notification would take a minute: only the backlog's own passes run.
+    UvFileWatcher watcher(&loop, UvFileWatcher::Options{.coalesce = Duration(60000)});
+    Services services;
+    services.watcher = &watcher;
+    LogOptions o = beginning();
+    o.slice_bytes = 4096;
+    Harness h(o);
+    h.ctx.services = &services;
+    std::string backlog;
+    for (int i = 0; i < 200; ++i) {
+      std::string line = "ERROR " + std::to_string(i) + " ";
+      backlog += line + std::string(99 - line.size(), 'x') + "\n";  // 100 bytes a line
+    }
+    append(h.log(), backlog);  // 20,000 bytes: five slices
+    Sample first = h.collect();
+    CHECK(metric(first, "lines") == 40);  // one slice in the collection itself
+    uint64_t deadline = uv_now(&loop) + 10000;
+    while (h.c->notify_passes() < 4 && uv_now(&loop) < deadline) {
+      uv_run(&loop, UV_RUN_ONCE);
+    }
+    CHECK(h.c->notify_passes() == 4);  // the other four, each at a loop turn of its own
+    Sample next = h.collect();
+    CHECK(metric(next, "lines") == 160);
+    CHECK(metric(next, "matches") == 200);  // the window holds both collections
+    h.c->stop();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
+}
+
 }  // namespace
 }  // namespace vigil
