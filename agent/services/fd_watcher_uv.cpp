@@ -2,7 +2,6 @@
 
 #include <uv.h>
 
-#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -14,8 +13,9 @@ struct UvFdWatcher::Watch {
   UvFdWatcher* owner = nullptr;
   WatchId id = 0;
   Callback callback;
-  // Destroyed in reverse order: the poll closes before the timer.
+  // Destroyed in reverse order: the poll closes before the timers.
   UvHandle<uv_timer_t> timer;
+  UvHandle<uv_idle_t> next_turn;
   UvHandle<uv_poll_t> poll;
 };
 
@@ -31,6 +31,13 @@ struct FdWatchAccess {
     }
   }
   static void on_timer(uv_timer_t* h) noexcept {
+    auto* w = static_cast<UvFdWatcher::Watch*>(h->data);
+    if (w != nullptr) {
+      w->owner->on_ready(w->id);
+    }
+  }
+  static void on_idle(uv_idle_t* h) noexcept {
+    uv_idle_stop(h);  // once
     auto* w = static_cast<UvFdWatcher::Watch*>(h->data);
     if (w != nullptr) {
       w->owner->on_ready(w->id);
@@ -63,6 +70,10 @@ Result<FdWatcher::WatchId> UvFdWatcher::watch(int fd, Interest interest, Callbac
   uv_timer_init(loop_, timer);  // cannot fail on a live loop
   timer->data = w.get();
   w->timer.adopt(timer);
+  auto* idle = new uv_idle_t;
+  uv_idle_init(loop_, idle);  // cannot fail on a live loop
+  idle->data = w.get();
+  w->next_turn.adopt(idle);
 
   arm(*w, interest);
   WatchId id = w->id;
@@ -84,11 +95,21 @@ void UvFdWatcher::arm(Watch& w, const Interest& interest) {
   } else {
     uv_poll_stop(w.poll.get());
   }
-  if (interest.timeout.has_value()) {
-    auto ms = std::max<Duration::rep>(0, interest.timeout->count());
-    uv_timer_start(w.timer.get(), FdWatchAccess::on_timer, static_cast<uint64_t>(ms), 0);
+  uv_timer_stop(w.timer.get());
+  uv_idle_stop(w.next_turn.get());
+  if (!interest.timeout.has_value()) {
+    return;
+  }
+  if (interest.timeout->count() <= 0) {
+    // Not a timer of 0 ms: libuv 1.44 runs a timer that its own callback starts
+    // again with 0 ms in the same pass over the timers, so a reader going
+    // through a backlog slice by slice would hold the loop until the end. An
+    // idle handle runs once per turn, and keeps that turn's poll for I/O from
+    // waiting: the slices alternate with everything else the loop serves.
+    uv_idle_start(w.next_turn.get(), FdWatchAccess::on_idle);
   } else {
-    uv_timer_stop(w.timer.get());
+    uv_timer_start(w.timer.get(), FdWatchAccess::on_timer,
+                   static_cast<uint64_t>(interest.timeout->count()), 0);
   }
 }
 

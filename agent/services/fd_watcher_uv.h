@@ -10,7 +10,8 @@ struct uv_loop_s;  // uv.h stays out of headers: only .cpp files that use libuv 
 
 namespace vigil {
 
-// FdWatcher on a libuv loop: one uv_poll_t (epoll) and one uv_timer_t per watch.
+// FdWatcher on a libuv loop: one uv_poll_t (epoll), one uv_timer_t and one
+// uv_idle_t (the timeout 0: the next turn of the loop) per watch.
 // This is how curl's multi-uv.c drives libcurl's sockets, and how a reader drives
 // sd_journal_get_fd(3): poll for sd_journal_get_events(), wake at
 // sd_journal_get_timeout().

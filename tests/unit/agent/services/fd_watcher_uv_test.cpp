@@ -96,6 +96,40 @@ TEST_CASE("fd watcher wakes at its timeout, and again only after an update",
   CHECK(test_loop.close() == 0);
 }
 
+TEST_CASE("fd watcher's timeout 0 lets the loop serve others between two callbacks",
+          "[services][journal]") {
+  Pipe p;
+  test::TestLoop test_loop;
+  {
+    UvFdWatcher watcher(test_loop.get());
+    // A reader going through a backlog: every callback asks for the next turn.
+    Pipe quiet;
+    int slices = 0;
+    int slices_when_served = -1;
+    FdWatcher::WatchId backlog = 0;
+    auto id = watcher.watch(quiet.read_end.get(), {.readable = false, .timeout = Duration(0)}, [&] {
+      if (++slices < 100000) {
+        watcher.update(backlog, {.readable = false, .timeout = Duration(0)});
+      }
+    });
+    REQUIRE(id.ok());
+    backlog = id.value();
+    REQUIRE(watcher
+                .watch(p.read_end.get(), {},
+                       [&] {
+                         p.drain();
+                         if (slices_when_served < 0) {
+                           slices_when_served = slices;
+                         }
+                       })
+                .ok());
+    p.put("x");
+    CHECK(test_loop.run_until([&] { return slices_when_served >= 0; }, kDeadline));
+    CHECK(slices_when_served < 10);
+  }
+  CHECK(test_loop.close() == 0);
+}
+
 TEST_CASE("fd watcher lets a callback unwatch itself and watch a new descriptor",
           "[services][journal]") {
   Pipe first;
