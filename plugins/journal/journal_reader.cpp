@@ -39,7 +39,9 @@ Status JournalReader::open() {
                               : lib_.open_directory(&j_, directory_.c_str(), 0);
   if (rc < 0) {
     j_ = nullptr;
-    return fail("cannot open the journal: sd_journal_open", rc);
+    return fail(directory_.empty() ? "cannot open the journal: sd_journal_open"
+                                   : "cannot open the journal: sd_journal_open_directory",
+                rc);
   }
   if (Status st = add_matches(); !st.ok()) {
     close();
