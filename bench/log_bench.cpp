@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "agent/util/fs.h"
-#include "plugins/log/line_matcher.h"
+#include "agent/util/line_matcher.h"
 #include "plugins/log/log_collector.h"
 
 namespace {

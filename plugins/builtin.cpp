@@ -4,6 +4,7 @@
 #include "plugins/disk/disk.h"
 #include "plugins/exec/exec.h"
 #include "plugins/http/http.h"
+#include "plugins/journal/journal.h"
 #include "plugins/load/load.h"
 #include "plugins/log/log.h"
 #include "plugins/memory/memory.h"
@@ -15,8 +16,8 @@ namespace vigil {
 // Adding a plugin: a folder under plugins/ and one line here.
 std::span<const Plugin* const> builtin_plugins() {
   static const Plugin* const kPlugins[] = {
-      &kCpuPlugin, &kMemoryPlugin, &kLoadPlugin, &kDiskPlugin, &kProcessPlugin,
-      &kLogPlugin, &kExecPlugin,   &kHttpPlugin, &kTcpPlugin,
+      &kCpuPlugin, &kMemoryPlugin,  &kLoadPlugin, &kDiskPlugin, &kProcessPlugin,
+      &kLogPlugin, &kJournalPlugin, &kExecPlugin, &kHttpPlugin, &kTcpPlugin,
   };
   return kPlugins;
 }

@@ -5,12 +5,13 @@
 #   scripts/deps.sh --test   build and test dependencies
 set -euo pipefail
 
+# libsystemd-dev for its header only: journal checks load libsystemd at run time.
 packages=(cmake g++ ninja-build pkg-config libuv1-dev nlohmann-json3-dev
-          libcurl4-openssl-dev libinih-dev libpcre2-dev zlib1g-dev)
+          libcurl4-openssl-dev libinih-dev libpcre2-dev zlib1g-dev libsystemd-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(catch2 python3 openssl systemd prometheus-alertmanager
              prometheus-blackbox-exporter procps util-linux clang-format dpkg-dev file
-             buildah debootstrap python3-yaml)
+             systemd-journal-remote buildah debootstrap python3-yaml)
 fi
 
 missing=()

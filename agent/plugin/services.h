@@ -11,6 +11,7 @@ class FileWatcher;   // agent/plugin/file_watcher.h: change notifications for pa
 class ProcessTable;  // agent/plugin/process_table.h: one shared /proc scan
 class FileSaver;     // agent/plugin/file_saver.h: durable state files, off the loop
 class Prober;        // agent/plugin/prober.h: HTTP and TCP probes of network services
+class FdWatcher;     // agent/plugin/fd_watcher.h: readiness of a plugin's own descriptor
 
 struct Services {
   Spawner* spawner = nullptr;
@@ -18,6 +19,7 @@ struct Services {
   ProcessTable* processes = nullptr;
   FileSaver* saver = nullptr;
   Prober* prober = nullptr;
+  FdWatcher* fds = nullptr;
 };
 
 }  // namespace vigil

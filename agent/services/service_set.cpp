@@ -2,6 +2,7 @@
 
 #include <uv.h>
 
+#include "agent/services/fd_watcher_uv.h"
 #include "agent/services/file_watcher_uv.h"
 #include "agent/services/net_prober.h"
 #include "agent/services/pool_file_saver.h"
@@ -11,7 +12,8 @@
 namespace vigil {
 
 struct ServiceSet::Impl {
-  explicit Impl(uv_loop_t* loop) : spawner(loop), watcher(loop), saver(loop), prober(loop) {}
+  explicit Impl(uv_loop_t* loop)
+      : spawner(loop), watcher(loop), saver(loop), prober(loop), fds(loop) {}
   UvSpawner spawner;
   UvFileWatcher watcher;
   ProcProcessTable processes;
@@ -19,6 +21,8 @@ struct ServiceSet::Impl {
   // Loads libcurl at its first HTTP or TLS probe, not before: an agent
   // without such checks never maps it.
   NetProber prober;
+  // Polls the descriptors of plugins that bring their own (a journal check's).
+  UvFdWatcher fds;
 };
 
 ServiceSet::ServiceSet(uv_loop_t* loop) : impl_(std::make_unique<Impl>(loop)) {
@@ -27,6 +31,7 @@ ServiceSet::ServiceSet(uv_loop_t* loop) : impl_(std::make_unique<Impl>(loop)) {
   services_.processes = &impl_->processes;
   services_.saver = &impl_->saver;
   services_.prober = &impl_->prober;
+  services_.fds = &impl_->fds;
 }
 
 ServiceSet::~ServiceSet() = default;

@@ -9,7 +9,7 @@ struct uv_loop_s;
 namespace vigil {
 
 // Owns the services handed to plugins (spawner, file watcher, process table, file
-// saver, prober) and the Services struct that points at them.
+// saver, prober, descriptor watcher) and the Services struct that points at them.
 class ServiceSet {
  public:
   explicit ServiceSet(uv_loop_s* loop);

@@ -2,8 +2,8 @@
 
 #include <utility>
 
+#include "agent/util/line_matcher.h"
 #include "agent/util/strings.h"
-#include "plugins/log/line_matcher.h"
 #include "plugins/log/log_collector.h"
 
 namespace vigil {

@@ -13,7 +13,7 @@
 #include "agent/plugin/collector.h"
 #include "agent/plugin/file_saver.h"
 #include "agent/plugin/file_watcher.h"
-#include "plugins/log/line_matcher.h"
+#include "agent/util/line_matcher.h"
 #include "plugins/log/line_splitter.h"
 #include "plugins/log/offset_store.h"
 

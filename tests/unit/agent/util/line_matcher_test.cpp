@@ -1,4 +1,4 @@
-#include "plugins/log/line_matcher.h"
+#include "agent/util/line_matcher.h"
 
 #include <catch2/catch.hpp>
 #include <string>

@@ -1,4 +1,4 @@
-#include "plugins/log/literal_prefilter.h"
+#include "agent/util/literal_prefilter.h"
 
 #include <catch2/catch.hpp>
 #include <string>

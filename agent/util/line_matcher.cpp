@@ -1,4 +1,4 @@
-#include "plugins/log/line_matcher.h"
+#include "agent/util/line_matcher.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -6,7 +6,7 @@
 #include <optional>
 #include <utility>
 
-#include "plugins/log/literal_prefilter.h"
+#include "agent/util/literal_prefilter.h"
 
 namespace vigil {
 namespace {
