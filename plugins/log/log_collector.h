@@ -32,7 +32,7 @@ struct LogOptions {
   Duration rotate_wait{5000};
   // At most this much of one file is read per pass, so that a large backlog never
   // stalls the loop: the rest is read by the next passes.
-  size_t slice_bytes = 16u << 20;
+  size_t slice_bytes = 4u << 20;
 
   bool operator==(const LogOptions&) const = default;
 };
