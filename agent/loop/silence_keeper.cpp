@@ -127,12 +127,13 @@ void SilenceKeeper::on_timer() {
 void SilenceKeeper::schedule() {
   SystemTime now = clock_.wall();
   std::optional<SystemTime> next = set_.next_change(now);
-  Duration wait = kLongestWait;
-  if (next) {
-    // +1 ms: at the end instant itself the silence is already over (ends_at is
-    // exclusive), and a timer may fire a little early by the wall clock.
-    wait = std::min(kLongestWait, std::chrono::ceil<Duration>(*next - now) + Duration(1));
+  if (!next) {
+    timer_.stop();  // no silence will start or end: an idle agent sleeps
+    return;
   }
+  // +1 ms: a timer may fire a little early by the wall clock, and at its end
+  // instant a silence is already over (endsAt is exclusive).
+  Duration wait = std::min(kLongestWait, std::chrono::ceil<Duration>(*next - now) + Duration(1));
   timer_.start(std::max(wait, Duration(1)));
 }
 
