@@ -133,7 +133,7 @@ class Silences(SilenceCase):
         self.assertFalse(a.exited(), a.stderr())
         return a
 
-    def test_silence_mutes_pagerduty_then_triggers_once_it_ends(self):
+    def test_silences_and_acks_as_a_pagerduty_receiver_and_a_file_see_them(self):
         self.rx = Receiver(self.w, self.cert_dir).start()
         self.receivers.append(self.rx)
         self.config = self.w.write("vigil.ini", (
@@ -278,7 +278,7 @@ class Windows(SilenceCase):
         port_sock.bind(("127.0.0.1", 0))
         port = port_sock.getsockname()[1]
         port_sock.close()
-        starts = round(time.time() + 2.0, 3)
+        starts = round(time.time() + 2.5, 3)
         ends = starts + 2.0
 
         def config(windows, before=None, inside=None):
@@ -300,7 +300,7 @@ class Windows(SilenceCase):
         muted = self.wait_incident("before", lambda r: r["silenced"], "before muted", 10)
         self.assertEqual((muted["action"], muted["silence_ids"]), ("update", ["config:soon"]))
         self.assertGreaterEqual(seconds(muted["time"]), starts)
-        self.assertLess(seconds(muted["time"]), starts + 0.5)
+        self.assertLess(seconds(muted["time"]), starts + 1.0)
         # A check that fails inside the window opens muted.
         self.set_code("inside", 2)
         inside = self.wait_incident("inside", lambda r: r["action"] == "open", "inside opens")
@@ -310,7 +310,7 @@ class Windows(SilenceCase):
                 check, lambda r: r["action"] == "update" and not r["silenced"], check + " unmuted",
                 10)
             self.assertGreaterEqual(seconds(unmuted["time"]), ends)
-            self.assertLess(seconds(unmuted["time"]), ends + 0.5)
+            self.assertLess(seconds(unmuted["time"]), ends + 1.0)
             self.assertEqual(unmuted["silence_ids"], [])
 
         # Over TCP the control endpoints answer 403, to the CLI and to anyone.
@@ -337,7 +337,7 @@ class Windows(SilenceCase):
         agent.signal(signal.SIGHUP)
         again = self.wait_incident("before", lambda r: r["silence_ids"] == ["config:now"],
                                    "before muted by the new window")
-        self.assertLess(seconds(again["time"]) - now, 1.0)
+        self.assertLess(seconds(again["time"]) - now, 2.0)
         self.wait_incident("before", lambda r: r["action"] == "update" and not r["silenced"]
                            and seconds(r["time"]) >= window_end, "before unmuted again", 10)
         self.assertEqual([r["silenced"] for r in self.file_incidents("inside")], [True, False])
