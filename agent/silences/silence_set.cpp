@@ -5,6 +5,13 @@
 #include "agent/util/uuid.h"
 
 namespace vigil {
+namespace {
+
+// Silence times are kept to the millisecond, as silences.json and the API write
+// them, so that a silence reads the same before and after a restart.
+SystemTime to_ms(SystemTime t) { return from_millis(to_millis(t)); }
+
+}  // namespace
 
 void SilenceSet::restore(std::vector<Silence> silences) {
   stored_ = std::move(silences);
@@ -31,6 +38,9 @@ void SilenceSet::make_room() {
 }
 
 Result<std::string> SilenceSet::add(Silence s, SystemTime now) {
+  now = to_ms(now);
+  s.starts_at = to_ms(s.starts_at);
+  s.ends_at = to_ms(s.ends_at);
   if (Status st = validate_new_silence(s, now); !st.ok()) {
     return st.error_info();
   }
@@ -48,6 +58,7 @@ Result<std::string> SilenceSet::add(Silence s, SystemTime now) {
 }
 
 SilenceSet::Expiry SilenceSet::expire(const std::string& id, SystemTime now) {
+  now = to_ms(now);
   for (const SilenceWindow& w : windows_) {
     if (window_silence_id(w.name) == id) {
       return Expiry::kWindow;
@@ -88,6 +99,7 @@ std::vector<std::string> SilenceSet::muting(const SilenceSubject& subject, Syste
 }
 
 void SilenceSet::note_resolved(const std::vector<std::string>& ids, SystemTime now) {
+  now = to_ms(now);
   for (Silence& s : stored_) {
     if (s.expire_on_resolve && s.state(now) == SilenceState::kActive &&
         std::find(ids.begin(), ids.end(), s.id) != ids.end()) {
