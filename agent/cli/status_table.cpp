@@ -1,25 +1,13 @@
 #include "agent/cli/status_table.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "agent/cli/text_table.h"
+
 namespace vigil::cli {
 namespace {
-
-using Row = std::vector<std::string>;
-
-std::string text(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) {
-    return "-";
-  }
-  if (it->is_string()) {
-    return it->get<std::string>();
-  }
-  return it->dump();
-}
 
 // "HIGH/LOW" bytes of an output's spool lanes, or "-" without lanes.
 std::string lane_bytes(const nlohmann::json& o) {
@@ -27,33 +15,26 @@ std::string lane_bytes(const nlohmann::json& o) {
   if (it == o.end() || !it->is_object()) {
     return "-";
   }
-  return text(*it, "high") + "/" + text(*it, "low");
+  return cell_text(*it, "high") + "/" + cell_text(*it, "low");
+}
+
+// What muffles an open incident: its silences, its ack; `-` for nothing.
+std::string muted(const nlohmann::json& i) {
+  std::string out;
+  if (i.value("silenced", false)) {
+    out = "silenced";
+  }
+  auto by = i.find("acknowledged_by");
+  if (by != i.end() && by->is_string()) {
+    out += (out.empty() ? "" : ", ") + std::string("acked by ") + by->get<std::string>();
+  }
+  return out.empty() ? "-" : out;
 }
 
 std::string number(double v) {
   char buf[32];
   snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
-}
-
-void table(std::string* out, const std::vector<Row>& rows) {
-  std::vector<size_t> width;
-  for (const Row& r : rows) {
-    width.resize(std::max(width.size(), r.size()));
-    for (size_t i = 0; i < r.size(); ++i) {
-      width[i] = std::max(width[i], r[i].size());
-    }
-  }
-  for (const Row& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) {
-        line += std::string(width[i] - r[i].size() + 2, ' ');
-      }
-    }
-    *out += line + "\n";
-  }
 }
 
 }  // namespace
@@ -77,42 +58,44 @@ std::string render_status_table(const nlohmann::json& s) {
         values +=
             (values.empty() ? "" : " ") + std::string("error: ") + c["error"].get<std::string>();
       }
-      checks.push_back(
-          {text(c, "name"), text(c, "plugin"), text(c, "state"), text(c, "since"), values});
+      checks.push_back({cell_text(c, "name"), cell_text(c, "plugin"), cell_text(c, "state"),
+                        cell_text(c, "since"), values});
     }
   }
-  table(&out, checks);
+  render_table(&out, checks);
   out += "\nOPEN INCIDENTS\n";
-  std::vector<Row> inc{{"KEY", "SEVERITY", "OPENED", "OCCURRENCES", "LEVEL", "SUMMARY"}};
+  std::vector<Row> inc{{"KEY", "SEVERITY", "OPENED", "OCCURRENCES", "LEVEL", "MUTED", "SUMMARY"}};
   if (s.contains("incidents") && s["incidents"].is_array()) {
     for (const auto& i : s["incidents"]) {
-      inc.push_back({text(i, "key"), text(i, "severity"), text(i, "opened_at"),
-                     text(i, "occurrences"), text(i, "escalation_level"), text(i, "summary")});
+      inc.push_back({cell_text(i, "key"), cell_text(i, "severity"), cell_text(i, "opened_at"),
+                     cell_text(i, "occurrences"), cell_text(i, "escalation_level"), muted(i),
+                     cell_text(i, "summary")});
     }
   }
-  table(&out, inc);
+  render_table(&out, inc);
   out += "\nOPEN PROBLEMS\n";
   std::vector<Row> prob{
       {"KEY", "CAUSE", "SUSPECTED", "INCIDENTS", "FIRST SEEN", "LAST SEEN", "SUMMARY"}};
   if (s.contains("problems") && s["problems"].is_array()) {
     for (const auto& p : s["problems"]) {
-      prob.push_back({text(p, "key"), text(p, "cause"), text(p, "suspected_check"),
-                      text(p, "incident_count"), text(p, "first_seen"), text(p, "last_seen"),
-                      text(p, "summary")});
+      prob.push_back({cell_text(p, "key"), cell_text(p, "cause"), cell_text(p, "suspected_check"),
+                      cell_text(p, "incident_count"), cell_text(p, "first_seen"),
+                      cell_text(p, "last_seen"), cell_text(p, "summary")});
     }
   }
-  table(&out, prob);
+  render_table(&out, prob);
   out += "\nOUTPUTS\n";
   std::vector<Row> outs{{"NAME", "URL", "SPOOLED", "LANE BYTES H/L", "SENT", "FAILED", "DROPPED",
                          "DEAD", "LAST ERROR"}};
   if (s.contains("outputs") && s["outputs"].is_array()) {
     for (const auto& o : s["outputs"]) {
-      outs.push_back({text(o, "name"), text(o, "url"), text(o, "spool_records"), lane_bytes(o),
-                      text(o, "sent"), text(o, "failed"), text(o, "dropped"),
-                      text(o, "dead_lettered"), text(o, "last_error")});
+      outs.push_back({cell_text(o, "name"), cell_text(o, "url"), cell_text(o, "spool_records"),
+                      lane_bytes(o), cell_text(o, "sent"), cell_text(o, "failed"),
+                      cell_text(o, "dropped"), cell_text(o, "dead_lettered"),
+                      cell_text(o, "last_error")});
     }
   }
-  table(&out, outs);
+  render_table(&out, outs);
   return out;
 }
 

@@ -107,10 +107,27 @@ struct OutputConfig {
   CheckState min_severity = CheckState::kWarning;
   int min_level = 0;
   bool send_event = true, send_incident = true, send_problem = true, send_heartbeat = true;
+  // `silenced = skip`: records of a silenced incident are not sent (docs/SILENCES.md);
+  // the default depends on the format (send for vigil, skip for pagerduty and alertmanager).
+  bool skip_silenced = false;
   std::string file;
   int line = 0;
 
   bool operator==(const OutputConfig&) const = default;
+};
+
+// [silence NAME]: a maintenance window (docs/SILENCES.md). The loader checked
+// every value; agent/silences/silence_window.h makes it usable.
+struct SilenceConfig {
+  std::string name;
+  std::vector<std::string> match;  // matchers as written: check=~disk_.*
+  std::string comment;
+  std::string starts, ends;  // RFC 3339; both empty for a weekly window
+  std::string weekly;        // `Sun 02:00 2h`; empty for an absolute window
+  std::string file;
+  int line = 0;
+
+  bool operator==(const SilenceConfig&) const = default;
 };
 
 struct Config {
@@ -119,6 +136,7 @@ struct Config {
   IncidentPolicy incidents;
   std::vector<CheckConfig> checks;  // configuration order, disabled ones included
   std::vector<OutputConfig> outputs;
+  std::vector<SilenceConfig> silences;  // configuration order
 };
 
 }  // namespace vigil

@@ -87,6 +87,7 @@ class Loader {
     }
     build_checks();
     build_outputs();
+    build_silences();
   }
 
   void read_text(const std::string& file, const std::string& text) {
@@ -207,12 +208,14 @@ class Loader {
         }
       } else if (s.type == "output") {
         output_sections_.push_back(&ps);
+      } else if (s.type == "silence") {
+        silence_sections_.push_back(&ps);
       } else if (const Plugin* p = plugin_named(s.type)) {
         check_sections_.emplace_back(&ps, p);
       } else {
         add_error(&errors_, s.file, s.line,
-                  "unknown section " + section_label(s) + " (use agent, incidents, output" +
-                      plugin_names() + ")");
+                  "unknown section " + section_label(s) +
+                      " (use agent, incidents, output, silence" + plugin_names() + ")");
       }
     }
   }
@@ -344,6 +347,20 @@ class Loader {
     }
   }
 
+  // [silence NAME]: maintenance windows, each named.
+  void build_silences() {
+    std::map<std::string, const Section*> seen;
+    for (const ParsedSection* ps : silence_sections_) {
+      const Section& s = ps->section;
+      if (s.name.empty()) {
+        add_error(&errors_, s.file, s.line, "[silence] needs a name: [silence NAME]");
+      } else {
+        check_name(s, s.name, "silence", &seen);
+      }
+      config_.silences.push_back(build_silence(*ps, &errors_));
+    }
+  }
+
   // Once, at the first HTTP output's url: every HTTP output fails alike.
   void check_http_library() {
     if (!options_.check_http_library) {
@@ -390,6 +407,7 @@ class Loader {
   const ParsedSection* agent_section_ = nullptr;
   const ParsedSection* incidents_section_ = nullptr;
   std::vector<const ParsedSection*> output_sections_;
+  std::vector<const ParsedSection*> silence_sections_;
   std::vector<std::pair<const ParsedSection*, const Plugin*>> check_sections_;
 };
 
@@ -404,5 +422,6 @@ std::span<const KeySpec> agent_keys() { return agent_key_table().keys(); }
 std::span<const KeySpec> incident_keys() { return incident_key_table().keys(); }
 std::span<const KeySpec> output_keys() { return output_key_specs(); }
 std::span<const KeySpec> check_keys() { return check_key_table().keys(); }
+std::span<const KeySpec> silence_keys() { return silence_key_specs(); }
 
 }  // namespace vigil

@@ -48,5 +48,6 @@ std::span<const KeySpec> agent_keys();
 std::span<const KeySpec> incident_keys();
 std::span<const KeySpec> output_keys();
 std::span<const KeySpec> check_keys();  // keys every check has
+std::span<const KeySpec> silence_keys();
 
 }  // namespace vigil

@@ -105,6 +105,7 @@ Status check_readable(const std::string& path) {
 struct OutputKeys : OutputConfig {
   std::optional<Entry> token_line;
   std::optional<Entry> token_file_line;
+  std::optional<bool> skip_silenced_given;  // its default depends on the format
 };
 
 Status set_url(OutputConfig& out, const Entry& e) {
@@ -204,6 +205,11 @@ Status set_spool_full(OutputConfig& out, const Entry& e) {
 Status set_min_severity(OutputConfig& out, const Entry& e) {
   // `unknown` ranks as `warning`, so it filters as warning does.
   out.min_severity = trim(e.value) == "critical" ? CheckState::kCritical : CheckState::kWarning;
+  return {};
+}
+
+Status set_silenced(OutputKeys& keys, const Entry& e) {
+  keys.skip_silenced_given = trim(e.value) == "skip";
   return {};
 }
 
@@ -308,6 +314,11 @@ const KeyTable<OutputKeys>& output_key_table() {
       key<OutputConfig>("send", ValueType::kList, set_send)
           .default_value("event, incident, problem, heartbeat")
           .help("record kinds this output takes (pagerduty, alertmanager: incidents only)"),
+      key<OutputKeys>("silenced", ValueType::kChoice, set_silenced)
+          .choices("send,skip")
+          .default_text("send; skip for pagerduty and alertmanager")
+          .help("whether records of a silenced incident are sent; with `skip` the incident is "
+                "sent once its silence ends while it is open (docs/SILENCES.md)"),
   };
   return kTable;
 }
@@ -347,6 +358,7 @@ OutputConfig build_output(const ParsedSection& parsed, ConfigErrors* errors) {
   (void)table.apply_defaults(&keys);
   fill_section(parsed, {table.target(&keys)}, errors);
   read_token_file(&keys, errors);
+  keys.skip_silenced = keys.skip_silenced_given.value_or(keys.format != OutputFormat::kVigil);
   OutputConfig out = std::move(static_cast<OutputConfig&>(keys));
   out.name = s.name.empty() ? "default" : s.name;
   out.file = s.file;

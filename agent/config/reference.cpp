@@ -132,6 +132,19 @@ of a URL.
 
 )";
 
+constexpr std::string_view kSilences = R"(
+## `[silence NAME]`
+
+A maintenance window: while it is open, the incidents its matchers match are
+silenced, as by `vigil silence add` ([SILENCES.md](SILENCES.md)). Detection goes
+on; only notification is muted, as each output's `silenced` key says. Silence
+names follow the check-name syntax and are unique; the window's id is
+`config:NAME`. A window has either `starts` and `ends`, or `weekly`. The
+matchers may not match every incident (`check=~.*` alone is refused). Windows
+reload with SIGHUP.
+
+)";
+
 std::string type_text(const KeySpec& k) {
   std::string t;
   switch (k.type) {
@@ -270,6 +283,8 @@ std::string config_reference_markdown() {
   out += kRules;
   out += kOutputs;
   out += table(output_keys());
+  out += kSilences;
+  out += table(silence_keys());
   return out;
 }
 

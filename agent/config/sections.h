@@ -34,4 +34,8 @@ CheckConfig build_check(const ParsedSection& parsed, const Plugin& plugin, const
 // are readable.
 OutputConfig build_output(const ParsedSection& parsed, ConfigErrors* errors);
 
+// [silence NAME]: its matchers, and either starts and ends or weekly.
+std::span<const KeySpec> silence_key_specs();
+SilenceConfig build_silence(const ParsedSection& parsed, ConfigErrors* errors);
+
 }  // namespace vigil

@@ -8,6 +8,7 @@
 #include "agent/incidents/incident_state.h"
 #include "agent/incidents/incident_state_json.h"
 #include "agent/incidents/problem_tracker.h"
+#include "agent/silences/silence_set.h"
 #include "agent/util/uuid.h"
 
 namespace vigil {
@@ -35,6 +36,14 @@ void keep_earliest(std::optional<MonotonicTime>* best, MonotonicTime t) {
   }
 }
 
+// A worse severity clears an ack: critical above warning and unknown, which rank
+// alike as they do for min_severity.
+int severity_rank(CheckState s) {
+  return s == CheckState::kCritical ? 2 : (s == CheckState::kOk ? 0 : 1);
+}
+
+bool acknowledged(const OpenIncident& inc) { return inc.acknowledged_at.has_value(); }
+
 }  // namespace
 
 struct IncidentManager::Impl {
@@ -42,6 +51,31 @@ struct IncidentManager::Impl {
   std::string host;
   CheckTracks tracks;
   CorrelationGroups groups;
+  SilenceSet* silences = nullptr;
+
+  // Which silences mute the track's open incident now.
+  void mark_silences(const CheckTrack& t, OpenIncident& inc) const {
+    inc.silence_ids.clear();
+    if (silences != nullptr) {
+      SilenceSubject subject{t.check, t.plugin, std::string(state_name(inc.severity)), t.tags};
+      inc.silence_ids = silences->muting(subject, clock.wall());
+    }
+    inc.silenced = !inc.silence_ids.empty();
+  }
+
+  // An open incident that became muted or unmuted since its last record says so
+  // at once, with an `update`: an output that skips silenced incidents gets it as
+  // the first record it sends of the incident.
+  void refresh(CheckTrack& t, MonotonicTime now, std::vector<Record>* out) {
+    if (!t.incident) {
+      return;
+    }
+    bool was = t.incident->silenced;
+    mark_silences(t, *t.incident);
+    if (t.incident->silenced != was) {
+      emit(t, "update", "", now, out);
+    }
+  }
 
   RecordContext context() const { return RecordContext{host, clock.wall()}; }
 
@@ -53,6 +87,7 @@ struct IncidentManager::Impl {
   void emit(CheckTrack& t, std::string_view action, const std::string& event_id, MonotonicTime now,
             std::vector<Record>* out) {
     OpenIncident& inc = *t.incident;
+    mark_silences(t, inc);
     RecordContext ctx = context();
     if (action == "open") {
       ctx.now = inc.opened_at;  // an open record's time is the incident's opened_at, exactly
@@ -65,9 +100,15 @@ struct IncidentManager::Impl {
 
   void resolve(CheckTrack& t, const std::string& event_id, std::vector<Record>* out) {
     std::string id = t.incident->incident_id;
-    out->push_back(make_incident_record(context(), t, *t.incident, "resolve", true, event_id,
-                                        link(*t.incident)));
+    mark_silences(t, *t.incident);
+    RecordContext ctx = context();
+    out->push_back(
+        make_incident_record(ctx, t, *t.incident, "resolve", true, event_id, link(*t.incident)));
+    std::vector<std::string> muted_by = std::move(t.incident->silence_ids);
     t.incident.reset();
+    if (silences != nullptr && !muted_by.empty()) {
+      silences->note_resolved(muted_by, ctx.now);  // it ends at the resolve, to the millisecond
+    }
     if (std::optional<Record> p = correlate_resolved(context(), groups, tracks, id)) {
       out->push_back(std::move(*p));
     }
@@ -118,7 +159,9 @@ struct IncidentManager::Impl {
         now - *t.incident->ok_since >= p.resolve_after) {
       resolve(t, "", out);
     }
-    if (t.incident) {
+    // An acknowledged incident has someone on it: it neither escalates nor
+    // renotifies until a worse severity clears the ack.
+    if (t.incident && !acknowledged(*t.incident)) {
       OpenIncident& inc = *t.incident;
       while (static_cast<size_t>(inc.escalation_level) < p.escalate_after.size() &&
              now - inc.opened >= p.escalate_after[static_cast<size_t>(inc.escalation_level)]) {
@@ -146,11 +189,12 @@ struct IncidentManager::Impl {
       } else if (inc.ok_since) {
         keep_earliest(&best, *inc.ok_since + p.resolve_after);
       }
-      if (static_cast<size_t>(inc.escalation_level) < p.escalate_after.size()) {
+      if (!acknowledged(inc) &&
+          static_cast<size_t>(inc.escalation_level) < p.escalate_after.size()) {
         keep_earliest(&best,
                       inc.opened + p.escalate_after[static_cast<size_t>(inc.escalation_level)]);
       }
-      if (p.renotify > Duration(0)) {
+      if (!acknowledged(inc) && p.renotify > Duration(0)) {
         keep_earliest(&best, inc.last_record + p.renotify);
       }
     }
@@ -159,6 +203,9 @@ struct IncidentManager::Impl {
     }
     return best;
   }
+
+  void fold(CheckTrack& t, const CheckChange& change, bool reached_flap, MonotonicTime now,
+            std::vector<Record>* out);
 
   // A removed check is kept only while its problem still has to expire.
   void forget_if_removed(const std::string& check) {
@@ -179,6 +226,7 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
   MonotonicTime now = impl_->clock.monotonic();
   CheckTrack& t = impl_->tracks[change.check];
   t.check = change.check;
+  t.plugin = change.plugin;
   t.removed = false;
   t.policy = change.policy;
   t.tags = change.tags;
@@ -206,6 +254,18 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
     }
     return out;
   }
+  impl_->fold(t, change, reached_flap, now, &out);
+  // A severity change may have muted or unmuted it (a `severity` matcher) without
+  // a record saying so (while it flaps).
+  impl_->refresh(t, now, &out);
+  return out;
+}
+
+// An evaluation of a check whose incident is open.
+void IncidentManager::Impl::fold(CheckTrack& t, const CheckChange& change, bool reached_flap,
+                                 MonotonicTime now, std::vector<Record>* out_records) {
+  std::vector<Record>& out = *out_records;
+  bool ok = change.state == CheckState::kOk;
 
   OpenIncident& inc = *t.incident;
   if (change.counts_occurrences) {
@@ -224,11 +284,11 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
       inc.ok_since = now;
     }
     if (starts_flapping) {
-      impl_->emit(t, "update", change.event_id, now, &out);
+      emit(t, "update", change.event_id, now, &out);
     } else if (!inc.flapping && now - *inc.ok_since >= t.policy.resolve_after) {
-      impl_->resolve(t, change.event_id, &out);
+      resolve(t, change.event_id, &out);
     }
-    return out;
+    return;
   }
 
   // Not ok: a relapse (if the incident was waiting to resolve) or a later event.
@@ -238,12 +298,20 @@ std::vector<Record> IncidentManager::on_evaluation(const CheckChange& change) {
   }
   CheckState previous = inc.severity;
   inc.severity = change.state;
+  // A worse severity is news the person who acknowledged did not take on: the
+  // ack is cleared, said with an update even while flapping, and escalation
+  // resumes (steps already due follow at once).
+  bool ack_cleared = acknowledged(inc) && severity_rank(change.state) > severity_rank(previous);
+  if (ack_cleared) {
+    inc.acknowledged_at.reset();
+    inc.acknowledged_by.clear();
+    inc.ack_comment.clear();
+  }
   // While it flaps, severity changes are folded in silently: the next record
   // carries the current severity.
-  if (starts_flapping || (!inc.flapping && previous != change.state)) {
-    impl_->emit(t, "update", change.event_id, now, &out);
+  if (starts_flapping || ack_cleared || (!inc.flapping && previous != change.state)) {
+    emit(t, "update", change.event_id, now, &out);
   }
-  return out;
 }
 
 std::vector<Record> IncidentManager::tick() {
@@ -293,16 +361,67 @@ std::optional<MonotonicTime> IncidentManager::next_deadline() const {
   return best;
 }
 
-std::vector<std::string> IncidentManager::open_incidents_json() const {
+void IncidentManager::set_silences(SilenceSet* silences) { impl_->silences = silences; }
+
+std::vector<Record> IncidentManager::refresh_silences() {
+  std::vector<Record> out;
+  MonotonicTime now = impl_->clock.monotonic();
+  for (auto& [name, t] : impl_->tracks) {
+    impl_->refresh(t, now, &out);
+  }
+  return out;
+}
+
+IncidentManager::AckOutcome IncidentManager::acknowledge(const std::string& target,
+                                                         const std::string& author,
+                                                         const std::string& comment) {
+  AckOutcome result;
+  CheckTrack* found = nullptr;
+  for (auto& [name, t] : impl_->tracks) {
+    if (t.incident && (t.incident->incident_id == target || t.check == target)) {
+      found = &t;
+      break;
+    }
+  }
+  if (found == nullptr) {
+    result.message = "no open incident has the id or check '" + target + "'";
+    return result;
+  }
+  OpenIncident& inc = *found->incident;
+  result.incident_id = inc.incident_id;
+  if (inc.acknowledged_at) {
+    result.kind = AckOutcome::Kind::kAlreadyAcknowledged;
+    result.message = "incident " + inc.incident_id + " of " + found->check +
+                     " was acknowledged by " + inc.acknowledged_by + " at " +
+                     format_rfc3339(*inc.acknowledged_at);
+    return result;
+  }
+  inc.acknowledged_at = impl_->clock.wall();
+  inc.acknowledged_by = author;
+  inc.ack_comment = comment;
+  impl_->emit(*found, "ack", "", impl_->clock.monotonic(), &result.records);
+  result.kind = AckOutcome::Kind::kAcknowledged;
+  return result;
+}
+
+std::vector<Record> IncidentManager::open_incident_records() const {
   // A snapshot of each open incident as a record: a fresh id and the current
   // time, the action and event of the last record sent, every value current.
-  std::vector<std::string> out;
+  std::vector<Record> out;
   for (const auto& [name, t] : impl_->tracks) {
     if (t.incident) {
       out.push_back(make_incident_record(impl_->context(), t, *t.incident, t.incident->last_action,
-                                         false, t.incident->last_event_id, impl_->link(*t.incident))
-                        .json);
+                                         false, t.incident->last_event_id,
+                                         impl_->link(*t.incident)));
     }
+  }
+  return out;
+}
+
+std::vector<std::string> IncidentManager::open_incidents_json() const {
+  std::vector<std::string> out;
+  for (Record& r : open_incident_records()) {
+    out.push_back(std::move(r.json));
   }
   return out;
 }

@@ -13,6 +13,8 @@
 
 namespace vigil {
 
+class SilenceSet;
+
 // One evaluation of a check that has a state, as the incident manager sees it.
 struct CheckChange {
   std::string check;
@@ -47,7 +49,27 @@ class IncidentManager {
   // When tick() next has work, for the loop's timer (nullopt: nothing pending).
   std::optional<MonotonicTime> next_deadline() const;
 
+  // The silences to consult (docs/SILENCES.md); none until set. Every incident
+  // record carries the silences that mute its incident at its time, and the
+  // resolve of an incident ends its expire-on-resolve silences (through
+  // SilenceSet::note_resolved).
+  void set_silences(SilenceSet* silences);
+  // The silences changed, or time moved one across its start or end: an open
+  // incident that became muted or unmuted gets an `update` carrying it.
+  std::vector<Record> refresh_silences();
+
+  // `vigil ack`: the open incident with this incident_id, or of this check.
+  struct AckOutcome {
+    enum class Kind { kAcknowledged, kNotFound, kAlreadyAcknowledged } kind = Kind::kNotFound;
+    std::vector<Record> records;  // the `ack` record
+    std::string message;          // why not, one line
+    std::string incident_id;
+  };
+  AckOutcome acknowledge(const std::string& incident_or_check, const std::string& author,
+                         const std::string& comment);
+
   // Open incidents and problems as records (status, alertmanager re-sends).
+  std::vector<Record> open_incident_records() const;
   std::vector<std::string> open_incidents_json() const;
   std::vector<std::string> open_problems_json() const;
   size_t open_incident_count() const;

@@ -39,6 +39,8 @@ Record make_incident_record(const RecordContext& ctx, const CheckTrack& track,
   r.severity = incident.severity;
   r.escalation_level = incident.escalation_level;
   r.resolved = resolved;
+  r.silenced = incident.silenced;
+  r.ack = action == "ack";
 
   nlohmann::ordered_json j = record_header(r.kind, r.id, ctx.now, ctx.host, track.tags);
   j["incident_id"] = incident.incident_id;
@@ -61,6 +63,16 @@ Record make_incident_record(const RecordContext& ctx, const CheckTrack& track,
                                             : nlohmann::ordered_json(link.problem_id);
   j["problem_role"] =
       link.role.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(link.role);
+  j["silenced"] = incident.silenced;
+  j["silence_ids"] = incident.silence_ids;
+  j["acknowledged_at"] = incident.acknowledged_at
+                             ? nlohmann::ordered_json(format_rfc3339(*incident.acknowledged_at))
+                             : nlohmann::ordered_json(nullptr);
+  j["acknowledged_by"] = incident.acknowledged_at ? nlohmann::ordered_json(incident.acknowledged_by)
+                                                  : nlohmann::ordered_json(nullptr);
+  j["ack_comment"] = incident.acknowledged_at && !incident.ack_comment.empty()
+                         ? nlohmann::ordered_json(incident.ack_comment)
+                         : nlohmann::ordered_json(nullptr);
   r.json = dump_json(j);
   return r;
 }

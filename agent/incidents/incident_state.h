@@ -33,6 +33,15 @@ struct OpenIncident {
   MonotonicTime last_record;
   std::string last_action = "open";
   std::string last_event_id;
+  // The silences that mute it (docs/SILENCES.md), as of its latest record or
+  // silence refresh: its records carry them, and outputs with `silenced = skip`
+  // leave it out meanwhile.
+  bool silenced = false;
+  std::vector<std::string> silence_ids;
+  // Set by an ack, cleared by a worse severity: while set, no escalate and no renotify.
+  std::optional<SystemTime> acknowledged_at;
+  std::string acknowledged_by;
+  std::string ack_comment;
 };
 
 // An open problem: recurring incidents of one key.
@@ -56,6 +65,7 @@ struct IncidentOpening {
 // Everything known about one check.
 struct CheckTrack {
   std::string check;
+  std::string plugin;     // what a silence's `plugin` matcher sees
   IncidentPolicy policy;  // the latest one seen for the check
   Tags tags;
   std::string runbook;

@@ -45,7 +45,13 @@ json incident_json(const OpenIncident& inc, MonotonicTime now) {
           {"ok_since_ago_ms", ms_or_null(inc.ok_since, now)},
           {"last_record_ago_ms", ago_ms(now, inc.last_record)},
           {"last_action", inc.last_action},
-          {"last_event_id", inc.last_event_id}};
+          {"last_event_id", inc.last_event_id},
+          {"silenced", inc.silenced},
+          {"silence_ids", inc.silence_ids},
+          {"acknowledged_at_ms",
+           inc.acknowledged_at ? json(to_millis(*inc.acknowledged_at)) : json(nullptr)},
+          {"acknowledged_by", inc.acknowledged_by},
+          {"ack_comment", inc.ack_comment}};
 }
 
 json problem_json(const OpenProblem& p, MonotonicTime now) {
@@ -74,6 +80,7 @@ json track_json(const CheckTrack& t, MonotonicTime now) {
                         {"incident_id", o.incident_id}});
   }
   return {{"check", t.check},
+          {"plugin", t.plugin},
           {"removed", t.removed},
           {"state", t.state ? json(state_name(*t.state)) : json(nullptr)},
           {"tags", tags},
@@ -274,6 +281,24 @@ std::optional<OpenIncident> read_incident(const json& j, const std::string& wher
   inc.last_record = rebase(r.integer("last_record_ago_ms"));
   inc.last_action = r.str("last_action");
   inc.last_event_id = r.str("last_event_id");
+  // Silences and acks came later: older documents have neither.
+  if (r.has("silenced")) {
+    inc.silenced = r.boolean("silenced");
+    for (const json& id : r.array("silence_ids")) {
+      if (!id.is_string()) {
+        r.fail("silence_ids", "an array of strings");
+        break;
+      }
+      inc.silence_ids.push_back(id.get<std::string>());
+    }
+  }
+  if (r.has("acknowledged_at_ms")) {
+    if (std::optional<int64_t> at = r.integer_or_null("acknowledged_at_ms")) {
+      inc.acknowledged_at = from_millis(*at);
+    }
+    inc.acknowledged_by = r.str("acknowledged_by");
+    inc.ack_comment = r.str("ack_comment");
+  }
   if (!r.ok()) {
     return std::nullopt;
   }
@@ -308,6 +333,9 @@ std::optional<CheckTrack> read_track(const json& j, const std::string& where, co
   Reader r(j, where, error);
   CheckTrack t;
   t.check = r.str("check");
+  if (r.has("plugin")) {  // older documents lack it
+    t.plugin = r.str("plugin");
+  }
   t.removed = r.boolean("removed");
   if (std::optional<std::string> state = r.str_or_null("state")) {
     t.state = read_state(r, "state", *state);

@@ -9,7 +9,8 @@
 // Wall-clock stamps (opened_at, first_seen, last_seen) are Unix milliseconds.
 //
 //   {"version": 1, "checks": [{
-//      "check", "removed", "state" (null or a state name), "tags" [[k, v]...],
+//      "check", "plugin" (optional: older documents lack it), "removed",
+//      "state" (null or a state name), "tags" [[k, v]...],
 //      "runbook", "is_log", "depends_on" [...] (optional: older documents lack it),
 //      "policy": {"escalate_after_ms" [...], "renotify_ms", "resolve_after_ms",
 //                 "flap_changes", "flap_window_ms", "problem_count", "problem_window_ms",
@@ -19,7 +20,9 @@
 //      "incident" (null) {"incident_id", "severity", "opened_at_ms", "opened_ago_ms",
 //                 "occurrences", "escalation_level", "flapping", "summary",
 //                 "ok_since_ago_ms" (null), "last_record_ago_ms", "last_action",
-//                 "last_event_id"},
+//                 "last_event_id", and optional (older documents lack them) "silenced",
+//                 "silence_ids" [...], "acknowledged_at_ms" (null), "acknowledged_by",
+//                 "ack_comment"},
 //      "problem" (null) {"problem_id", "incident_ids" [...], "first_seen_ms",
 //                 "last_seen_ms", "last_incident_ago_ms", "summary", "last_action"}}],
 //    "correlations" (optional: older documents lack it) [{"problem_id", "window_ms",

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <functional>
 
+#include "agent/loop/control_api.h"
 #include "agent/loop/pool.h"
+#include "agent/loop/silence_keeper.h"
 #include "agent/services/service_set.h"
 #include "agent/state/state_file.h"
 #include "agent/status/status_server.h"
@@ -35,6 +37,8 @@ Agent::~Agent() {
   if (status_ != nullptr) {
     status_->close();
   }
+  control_.reset();
+  silences_.reset();
   checks_.reset();
   outputs_.reset();
 }
@@ -48,6 +52,7 @@ Status Agent::start() {
   if (Status s = open_outputs(); !s.ok()) {
     return s;
   }
+  open_silences();
   start_checks();
   if (Status s = open_status(); !s.ok()) {
     return s;
@@ -80,10 +85,25 @@ Status Agent::open_outputs() {
       check_drained();  // the last batch went out: exit without waiting longer
     }
   };
-  callbacks.open_incidents = [this] { return incidents_.open_incidents_json(); };
+  callbacks.open_incidents = [this] { return incidents_.open_incident_records(); };
   callbacks.fatal = [this](const std::string& m) { fatal(m); };
   outputs_ = std::make_unique<OutputSet>(loop_, config_.agent.state_dir, std::move(callbacks));
   return outputs_->open(config_.outputs, agent_info());
+}
+
+// The silences, before the saved incidents meet them: they decide what the
+// first records of those incidents say.
+void Agent::open_silences() {
+  silences_ = std::make_unique<SilenceKeeper>(
+      loop_, clock_, incidents_, config_.agent.state_dir, *services_->services()->saver,
+      [this](std::vector<Record> r) { emit(std::move(r)); });
+  state_corrupt_ += silences_->load();
+  silences_->set_windows(config_.silences);
+  control_ = std::make_unique<ControlApi>(
+      loop_, *silences_,
+      [this](const std::string& target, const std::string& author, const std::string& comment) {
+        return acknowledge(target, author, comment);
+      });
 }
 
 // Loads the saved state (check states, incidents, unspooled records), starts the
@@ -110,6 +130,7 @@ void Agent::start_checks() {
   if (!removed.empty()) {
     emit(std::move(removed));
   }
+  silences_->after_incidents();
 }
 
 Status Agent::open_status() {
@@ -117,6 +138,9 @@ Status Agent::open_status() {
     return {};
   }
   status_ = std::make_unique<StatusServer>(loop_, [this] { return snapshot(); });
+  status_->set_control([this](const StatusRequest& req, const Peer& peer, Responder respond) {
+    control_->handle(req, peer, std::move(respond));
+  });
   return status_->listen(config_.agent.status_listen, config_.agent.state_dir);
 }
 
@@ -126,6 +150,7 @@ void Agent::start_timers() {
     heartbeat_timer_.start(Duration(0), config_.agent.heartbeat);
   }
   schedule_incident_tick();
+  silences_->start();
   committer_->start();
 }
 
@@ -140,7 +165,19 @@ void Agent::handle_evaluation(CheckSlot& slot, const Evaluation& eval, double oc
   } else if (out.dirty) {
     committer_->mark_dirty();  // an open incident's occurrences moved on
   }
+  silences_->after_incidents();
   schedule_incident_tick();
+}
+
+// `vigil ack`: the ack record is committed like any record.
+IncidentManager::AckOutcome Agent::acknowledge(const std::string& target, const std::string& author,
+                                               const std::string& comment) {
+  IncidentManager::AckOutcome out = incidents_.acknowledge(target, author, comment);
+  if (!out.records.empty()) {
+    emit(out.records);
+  }
+  schedule_incident_tick();  // an acked incident has no escalation deadline
+  return out;
 }
 
 // The incident timer sleeps until the incident manager's next deadline
@@ -177,6 +214,7 @@ void Agent::on_incident_tick() {
   if (!records.empty()) {
     emit(std::move(records));
   }
+  silences_->after_incidents();
   schedule_incident_tick();
 }
 
@@ -191,6 +229,7 @@ void Agent::request_stop() {
   self_timer_.stop();
   heartbeat_timer_.stop();
   incident_timer_.stop();
+  silences_->stop();
   committer_->stop();
   shutdown_timer_.start(config_.agent.shutdown_timeout);
   check_drained();
@@ -259,6 +298,8 @@ void Agent::apply_config(Config config) {
     self_timer_.start(config_.agent.interval, config_.agent.interval);
   }
   emit(std::move(records));  // saves the new set of checks too
+  silences_->after_incidents();
+  silences_->set_windows(config_.silences);
   schedule_incident_tick();
   log_info("reload: " + std::to_string(checks_->slots().size()) + " check(s), " +
            std::to_string(outputs_->size()) + " output(s)");

@@ -25,7 +25,9 @@
 
 namespace vigil {
 
+class ControlApi;
 class ServiceSet;
+class SilenceKeeper;
 class StatusServer;
 
 // The running agent: checks feed rules, rules feed events and incidents, records
@@ -58,12 +60,15 @@ class Agent {
   void load_saved_state();
   Status open_state();
   Status open_outputs();
+  void open_silences();
   void start_checks();
   Status open_status();
   void start_timers();
   void keep_start_only_keys(Config& config) const;
   AgentInfo agent_info() const;
   void handle_evaluation(CheckSlot& slot, const Evaluation& eval, double occurrences);
+  IncidentManager::AckOutcome acknowledge(const std::string& target, const std::string& author,
+                                          const std::string& comment);
   void evaluate_self();
   void emit(std::vector<Record> records);
   AgentState state_to_save() const;
@@ -90,6 +95,10 @@ class Agent {
   std::unique_ptr<OutputSet> outputs_;
   std::shared_ptr<StateStore> store_;
   std::unique_ptr<Committer> committer_;
+  // Silences and their windows, and the endpoints that add them and acks
+  // (docs/SILENCES.md); after the incident manager, which they refer to.
+  std::unique_ptr<SilenceKeeper> silences_;
+  std::unique_ptr<ControlApi> control_;
   uint64_t state_corrupt_ = 0;
   // The agent's own check `vigil` (docs/DELIVERY.md: loss is never silent).
   CheckSlot self_;

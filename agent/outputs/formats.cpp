@@ -73,7 +73,8 @@ std::string pagerduty_body(const std::string& routing_key, const std::string& in
   }
   ordered_json j;
   j["routing_key"] = routing_key;
-  j["event_action"] = string_field(rec, "action") == "resolve" ? "resolve" : "trigger";
+  std::string action = string_field(rec, "action");
+  j["event_action"] = action == "resolve" ? "resolve" : action == "ack" ? "acknowledge" : "trigger";
   j["dedup_key"] = string_field(rec, "key");
   ordered_json payload;
   payload["summary"] = cut_chars(string_field(rec, "summary"), 1024);

@@ -122,7 +122,7 @@ Status Output::open() {
   return {};
 }
 
-void Output::set_state_provider(std::function<std::vector<std::string>()> fn) {
+void Output::set_state_provider(std::function<std::vector<Record>()> fn) {
   state_provider_ = std::move(fn);
   if (config_.format == OutputFormat::kAlertmanager) {
     state_timer_.start(kAlertmanagerResend, kAlertmanagerResend);
@@ -144,9 +144,22 @@ bool Output::accepts(const Record& r) const {
   if (!incident_only && !config_.send_incident) {
     return false;
   }
+  // Alertmanager has no acknowledgement: an alert is firing or it is not.
+  if (r.ack && config_.format == OutputFormat::kAlertmanager) {
+    return false;
+  }
+  bool sent = incident_keys_sent_.count(r.key) != 0;
+  // `silenced = skip` (docs/SILENCES.md): a muted incident's records stay away,
+  // except what closes or quiets one the receiver already holds (its resolve,
+  // an ack). Once the silence ends, the incident's next record (the `update` that
+  // says so) is not muted and passes the filters below, so the receiver gets it
+  // as the first record of the incident: PagerDuty a trigger.
+  if (r.silenced && config_.skip_silenced) {
+    return sent && (r.resolved || r.ack);
+  }
   // Once an incident has reached this output, the rest of its life follows, so
   // a receiver never holds an incident it will not see resolved.
-  if (incident_keys_sent_.count(r.key) != 0) {
+  if (sent) {
     return true;
   }
   return severity_rank(r.severity) >= severity_rank(config_.min_severity) &&
@@ -650,7 +663,14 @@ void Output::resend_state() {
   if (!held_.empty() || (spool_ != nullptr && spool_->stats().records > 0)) {
     return;  // the queued records carry newer state; they go first
   }
-  std::vector<std::string> open = state_provider_();
+  // The open incidents this output would take now: with `silenced = skip` a
+  // muted one is left out, so Alertmanager lets its alert end at its endsAt.
+  std::vector<std::string> open;
+  for (Record& r : state_provider_()) {
+    if (!(r.silenced && config_.skip_silenced)) {
+      open.push_back(std::move(r.json));
+    }
+  }
   if (open.empty()) {
     return;
   }

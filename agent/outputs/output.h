@@ -84,7 +84,7 @@ class Output {
   // Called after each acknowledged (or dead-lettered) batch leaves the spool.
   void set_on_acked(std::function<void()> fn) { on_acked_ = std::move(fn); }
   // Alertmanager: where the current open incidents come from for re-sends.
-  void set_state_provider(std::function<std::vector<std::string>()> fn);
+  void set_state_provider(std::function<std::vector<Record>()> fn);
   // Replaces write(2) for the spool, as SpoolOptions::write_fn does: tests make the
   // disk full through it. Takes effect at open().
   void set_spool_write_fn(std::function<ssize_t(int, const void*, size_t)> fn) {
@@ -169,7 +169,7 @@ class Output {
   Timer hold_timer_;  // offers the held records to the spool again
   std::function<void()> on_durable_;
   std::function<void()> on_acked_;
-  std::function<std::vector<std::string>()> state_provider_;
+  std::function<std::vector<Record>()> state_provider_;
   std::set<std::string> incident_keys_sent_;
   std::mt19937_64 rng_;
   uint64_t sent_ = 0, failed_ = 0, dead_lettered_ = 0, dead_dropped_ = 0;

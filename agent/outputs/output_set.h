@@ -24,7 +24,7 @@ class OutputSet {
   struct Callbacks {
     std::function<void()> all_durable;  // every output holds every routed record durably
     std::function<void()> acked;        // a batch left a spool
-    std::function<std::vector<std::string>()> open_incidents;  // Alertmanager re-sends
+    std::function<std::vector<Record>()> open_incidents;  // Alertmanager re-sends
     Output::FatalFn fatal;
   };
 

@@ -21,6 +21,8 @@ struct Record {
   CheckState severity = CheckState::kOk;
   int escalation_level = 0;
   bool resolved = false;
+  bool silenced = false;  // a silence mutes the incident (`silenced = skip` outputs)
+  bool ack = false;       // action `ack` (alertmanager outputs take none)
 };
 
 }  // namespace vigil

@@ -33,7 +33,9 @@ std::string encode_state(const AgentState& state) {
                        {"key", r.key},
                        {"severity", static_cast<int>(r.severity)},
                        {"level", r.escalation_level},
-                       {"resolved", r.resolved}});
+                       {"resolved", r.resolved},
+                       {"silenced", r.silenced},
+                       {"ack", r.ack}});
   }
   j["pending"] = std::move(pending);
   return dump_json(j) + "\n";
@@ -113,6 +115,8 @@ Result<std::optional<AgentState>> parse_state_document(const json& j, const std:
     r.severity = static_cast<CheckState>(sev >= 0 && sev <= 3 ? sev : 0);
     r.escalation_level = p.value("level", 0);
     r.resolved = p.value("resolved", false);
+    r.silenced = p.value("silenced", false);
+    r.ack = p.value("ack", false);
     s.unspooled.push_back(std::move(r));
   }
   return std::optional<AgentState>(std::move(s));

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <set>
 
+#include "agent/loop/liveness.h"
 #include "agent/loop/uv_handle.h"
 #include "agent/status/metrics_text.h"
 #include "agent/status/status_json.h"
@@ -21,7 +22,6 @@
 namespace vigil {
 namespace {
 
-constexpr size_t kMaxHead = 8192;
 constexpr size_t kMaxConnections = 64;
 constexpr uint64_t kRequestTimeoutMs = 10000;
 
@@ -31,12 +31,22 @@ const char* reason(int status) {
       return "OK";
     case 400:
       return "Bad Request";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
     case 431:
       return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
     case 503:
       return "Service Unavailable";
   }
@@ -197,6 +207,7 @@ struct Connection;
 struct StatusServer::Impl {
   uv_loop_t* loop;
   SnapshotFn snapshot;
+  ControlHandler control;
   UvHandle<uv_any_handle> listener;  // a uv_tcp_t or a uv_pipe_t
   bool is_tcp = false;
   std::string unix_path;
@@ -210,15 +221,19 @@ struct StatusServer::Impl {
   void on_connection();
 };
 
-// One client: its stream, a read deadline and the bytes of its request head.
+// One client: its stream, a deadline, its request as read so far and who it is.
 struct Connection {
   StatusServer::Impl* server = nullptr;
   uint64_t serial = 0;  // accept order: when full, the oldest goes
   uv_stream_t* stream = nullptr;
   uv_timer_t* timer = nullptr;
-  std::string head;
+  HttpRequestReader reader;
+  Peer peer;
   bool answered = false;
   int open_handles = 0;
+  // A control handler answers later: its Responder holds a token, stale once the
+  // connection is gone.
+  Liveness liveness;
 
   void close() {
     if (stream_closed) {
@@ -275,32 +290,58 @@ struct Connection {
     }
   }
 
+  // Too slow to send its request, or its handler too slow to answer.
+  static void on_deadline(uv_timer_t* t) noexcept {
+    auto* conn = static_cast<Connection*>(t->data);
+    if (!conn->stream_closed) {
+      conn->close();
+    }
+  }
+
   void on_data(const char* data, size_t n) {
-    if (answered) {
+    if (answered || reader.state() != HttpRequestReader::State::kIncomplete) {
       return;
     }
-    head.append(data, n);
-    size_t end = head.find("\r\n\r\n");
-    if (end == std::string::npos) {
-      end = head.find("\n\n");
+    switch (reader.feed(data, n)) {
+      case HttpRequestReader::State::kIncomplete:
+        return;
+      case HttpRequestReader::State::kError:
+        respond(reader.error(), false);
+        return;
+      case HttpRequestReader::State::kComplete:
+        dispatch(reader.request());
+        return;
     }
-    if (end == std::string::npos) {
-      if (head.size() > kMaxHead) {
-        respond(HttpAnswer{431, "text/plain; charset=utf-8", "request too large\n"}, false);
+  }
+
+  void dispatch(const StatusRequest& req) {
+    bool head_only = req.method == "HEAD";
+    if (!StatusServer::is_control_path(req.path)) {
+      respond(answer_status_request(req.method, req.path, server->snapshot()), head_only);
+      return;
+    }
+    if (server->is_tcp) {
+      respond(HttpAnswer{403, "text/plain; charset=utf-8",
+                         "silences and acks are served on the unix socket only "
+                         "(status_listen = unix:PATH)\n"},
+              head_only);
+      return;
+    }
+    if (!server->control) {
+      respond(HttpAnswer{404, "text/plain; charset=utf-8", "not found\n"}, head_only);
+      return;
+    }
+    // The handler may answer later (after work on the thread pool): the deadline
+    // starts again for it, and its answer is dropped if the connection went.
+    uv_read_stop(stream);
+    uv_timer_start(timer, &Connection::on_deadline, kRequestTimeoutMs, 0);
+    Liveness::Token token = liveness.guard();
+    Connection* self = this;
+    server->control(req, peer, [self, token, head_only](HttpAnswer a) {
+      if (token.valid() && !self->stream_closed && !self->answered) {
+        self->respond(a, head_only);
       }
-      return;
-    }
-    size_t line_end = head.find_first_of("\r\n");
-    std::string line = head.substr(0, line_end);
-    size_t sp1 = line.find(' ');
-    size_t sp2 = line.find(' ', sp1 == std::string::npos ? 0 : sp1 + 1);
-    if (sp1 == std::string::npos || sp2 == std::string::npos) {
-      respond(HttpAnswer{400, "text/plain; charset=utf-8", "bad request\n"}, false);
-      return;
-    }
-    std::string method = line.substr(0, sp1);
-    std::string path = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    respond(answer_status_request(method, path, server->snapshot()), method == "HEAD");
+    });
   }
 };
 
@@ -338,15 +379,17 @@ void StatusServer::Impl::on_connection() {
     c->close();
     return;
   }
-  uv_timer_start(
-      c->timer,
-      [](uv_timer_t* t) noexcept {
-        auto* conn = static_cast<Connection*>(t->data);
-        if (!conn->stream_closed) {
-          conn->close();  // too slow to send its request
-        }
-      },
-      kRequestTimeoutMs, 0);
+  if (!is_tcp) {
+    // Who connected, as the kernel says: the author of a silence or an ack.
+    uv_os_fd_t fd = -1;
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(client), &fd) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+      c->peer = Peer{true, cred.uid, cred.gid, cred.pid};
+    }
+  }
+  uv_timer_start(c->timer, &Connection::on_deadline, kRequestTimeoutMs, 0);
   uv_read_start(
       client,
       [](uv_handle_t*, size_t, uv_buf_t* buf) noexcept {
@@ -373,6 +416,16 @@ StatusServer::StatusServer(uv_loop_t* loop, SnapshotFn snapshot) : impl_(std::ma
 }
 
 StatusServer::~StatusServer() { close(); }
+
+void StatusServer::set_control(ControlHandler handler) { impl_->control = std::move(handler); }
+
+bool StatusServer::is_control_path(const std::string& path) {
+  const std::string incidents = "/incidents/";
+  const std::string ack = "/ack";
+  return path == "/silences" || path.rfind("/silences/", 0) == 0 ||
+         (path.size() > incidents.size() + ack.size() && path.rfind(incidents, 0) == 0 &&
+          path.compare(path.size() - ack.size(), ack.size(), ack) == 0);
+}
 
 void StatusServer::close() {
   std::set<Connection*> open = impl_->connections;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/status/http_request.h"
 #include "agent/status/snapshot.h"
 #include "agent/util/result.h"
 
@@ -12,14 +13,24 @@ struct uv_loop_s;
 namespace vigil {
 
 // Serves GET /health, /status and /metrics over HTTP/1.1 on `unix:PATH` or
-// `HOST:PORT` (docs/STATUS.md). Requests are bounded (8 KiB of head, 64 connections,
-// 10 s to send a request), so a slow or hostile client cannot stall the loop
-// or grow memory. Each connection answers one request and closes.
+// `HOST:PORT` (docs/STATUS.md), and hands the control endpoints (silences, acks)
+// to a handler, on a unix socket only: over TCP they answer 403. Requests are
+// bounded (8 KiB of head, 64 KiB of body, 64 connections, 10 s to send a
+// request, 10 s more for the handler to answer), so a slow or hostile client
+// cannot stall the loop or grow memory. Each connection answers one request
+// and closes.
 class StatusServer {
  public:
   using SnapshotFn = std::function<StatusSnapshot()>;
+  // A control request, its peer's credentials (SO_PEERCRED), and how to answer;
+  // called on the loop thread.
+  using ControlHandler = std::function<void(const StatusRequest&, const Peer&, Responder)>;
 
   StatusServer(uv_loop_s* loop, SnapshotFn snapshot);
+  // The handler of /silences and /incidents/ID/ack; without one they are 404.
+  void set_control(ControlHandler handler);
+  // Whether `path` is one of the control endpoints.
+  static bool is_control_path(const std::string& path);
   ~StatusServer();
   StatusServer(const StatusServer&) = delete;
   StatusServer& operator=(const StatusServer&) = delete;
@@ -43,12 +54,7 @@ class StatusServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Answers one parsed request: status code, content type and body.
-struct HttpAnswer {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-};
+// Answers one parsed read request (/health, /status, /metrics).
 HttpAnswer answer_status_request(const std::string& method, const std::string& path,
                                  const StatusSnapshot& snapshot);
 

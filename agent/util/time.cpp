@@ -2,7 +2,9 @@
 
 #include <time.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 
 namespace vigil {
 namespace {
@@ -76,13 +78,28 @@ bool parse_rfc3339(const std::string& text, SystemTime* out) {
       millis *= 10;
     }
   }
-  if (*rest != 'Z' || rest[1] != '\0') {
+  // `Z`, or an offset from UTC: `+02:00` is two hours ahead, so 2 h are taken off.
+  int64_t offset_minutes = 0;
+  if ((*rest == 'Z' || *rest == 'z') && rest[1] == '\0') {
+    offset_minutes = 0;
+  } else if ((*rest == '+' || *rest == '-') && strlen(rest) == 6 && rest[3] == ':' &&
+             isdigit(static_cast<unsigned char>(rest[1])) &&
+             isdigit(static_cast<unsigned char>(rest[2])) &&
+             isdigit(static_cast<unsigned char>(rest[4])) &&
+             isdigit(static_cast<unsigned char>(rest[5]))) {
+    int hours = (rest[1] - '0') * 10 + (rest[2] - '0');
+    int minutes = (rest[4] - '0') * 10 + (rest[5] - '0');
+    if (hours > 23 || minutes > 59) {
+      return false;
+    }
+    offset_minutes = (*rest == '+' ? 1 : -1) * (hours * 60 + minutes);
+  } else {
     return false;
   }
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   time_t secs = timegm(&tm);
-  *out = from_millis(static_cast<int64_t>(secs) * 1000 + millis);
+  *out = from_millis((static_cast<int64_t>(secs) - offset_minutes * 60) * 1000 + millis);
   return true;
 }
 

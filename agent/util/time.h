@@ -50,7 +50,8 @@ class ManualClock final : public Clock {
 std::string format_rfc3339(SystemTime t);
 // Dead-letter file stamp: 20261124T131502.123Z.
 std::string format_compact_utc(SystemTime t);
-// Parses what format_rfc3339 writes (and without milliseconds); false when malformed.
+// Parses RFC 3339: what format_rfc3339 writes, with or without a fraction of a
+// second, with `Z` or an offset (`+02:00`); false when malformed.
 bool parse_rfc3339(const std::string& text, SystemTime* out);
 
 inline int64_t to_millis(SystemTime t) {

@@ -22,13 +22,20 @@ class CommandLine(unittest.TestCase):
     def test_help_lists_the_commands(self):
         r = run_cli(["--help"])
         self.assertEqual(r.returncode, 0)
-        for cmd in ("run", "check-config", "once", "status"):
+        for cmd in ("run", "check-config", "once", "status", "silence add", "silence list",
+                    "silence expire", "ack"):
             self.assertIn(cmd, r.stdout)
 
     def test_unknown_command_is_a_usage_error(self):
         self.assertEqual(run_cli(["frobnicate"]).returncode, 2)
         self.assertEqual(run_cli([]).returncode, 2)
         self.assertEqual(run_cli(["run", "-c"]).returncode, 2)
+        self.assertEqual(run_cli(["silence"]).returncode, 2)
+        self.assertEqual(run_cli(["silence", "mute"]).returncode, 2)
+        self.assertEqual(run_cli(["silence", "add", "check=x", "--for"]).returncode, 2)
+        self.assertEqual(run_cli(["silence", "expire"]).returncode, 2)
+        self.assertEqual(run_cli(["ack"]).returncode, 2)
+        self.assertEqual(run_cli(["ack", "a", "b"]).returncode, 2)
 
     def test_check_config_accepts_the_default_config(self):
         r = run_cli(["check-config", "-c", os.path.join(harness.SOURCE, "conf", "vigil.ini")])

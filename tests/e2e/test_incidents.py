@@ -19,7 +19,8 @@ HOST = "testhost"
 INCIDENT_FIELDS = ("kind", "id", "time", "host", "tags", "incident_id", "key", "action",
                    "status", "severity", "opened_at", "resolved_at", "occurrences",
                    "escalation_level", "flapping", "check", "summary", "runbook", "event_id",
-                   "problem_id", "problem_role")
+                   "problem_id", "problem_role", "silenced", "silence_ids", "acknowledged_at",
+                   "acknowledged_by", "ack_comment")
 PROBLEM_FIELDS = ("kind", "id", "time", "host", "tags", "problem_id", "key", "action",
                   "cause", "incident_count", "incident_ids", "suspected_incident_id",
                   "suspected_check", "first_seen", "last_seen", "summary")

@@ -24,7 +24,8 @@ LOSS_KEYS = ["dropped", "corrupt_frames", "dead_lettered", "log_bytes_skipped"]
 INCIDENT_KEYS = ["kind", "id", "time", "host", "tags", "incident_id", "key", "action", "status",
                  "severity", "opened_at", "resolved_at", "occurrences", "escalation_level",
                  "flapping", "check", "summary", "runbook", "event_id", "problem_id",
-                 "problem_role"]
+                 "problem_role", "silenced", "silence_ids", "acknowledged_at",
+                 "acknowledged_by", "ack_comment"]
 PROBLEM_KEYS = ["kind", "id", "time", "host", "tags", "problem_id", "key", "action", "cause",
                 "incident_count", "incident_ids", "suspected_incident_id", "suspected_check",
                 "first_seen", "last_seen", "summary"]

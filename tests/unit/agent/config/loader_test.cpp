@@ -56,7 +56,7 @@ using Messages = std::vector<std::string>;
 
 // The hint of an unknown section lists the registered plugins.
 std::string section_hint() {
-  std::string out = "(use agent, incidents, output";
+  std::string out = "(use agent, incidents, output, silence";
   for (const Plugin* p : all_plugins()) {
     out += ", " + std::string(p->name);
   }

@@ -13,10 +13,32 @@ using test::kHour;
 using test::kMinute;
 using test::parse;
 
-const std::vector<std::string> kIncidentFields = {
-    "kind",     "id",     "time",     "host",      "tags",        "incident_id", "key",
-    "action",   "status", "severity", "opened_at", "resolved_at", "occurrences", "escalation_level",
-    "flapping", "check",  "summary",  "runbook",   "event_id",    "problem_id",  "problem_role"};
+const std::vector<std::string> kIncidentFields = {"kind",
+                                                  "id",
+                                                  "time",
+                                                  "host",
+                                                  "tags",
+                                                  "incident_id",
+                                                  "key",
+                                                  "action",
+                                                  "status",
+                                                  "severity",
+                                                  "opened_at",
+                                                  "resolved_at",
+                                                  "occurrences",
+                                                  "escalation_level",
+                                                  "flapping",
+                                                  "check",
+                                                  "summary",
+                                                  "runbook",
+                                                  "event_id",
+                                                  "problem_id",
+                                                  "problem_role",
+                                                  "silenced",
+                                                  "silence_ids",
+                                                  "acknowledged_at",
+                                                  "acknowledged_by",
+                                                  "ack_comment"};
 
 const std::vector<std::string> kProblemFields = {"kind",
                                                  "id",

@@ -85,11 +85,12 @@ TEST_CASE("pagerduty body follows the Events API v2", "[formats]") {
   CHECK(j["links"] == json::array({{{"href", "https://wiki.example/disk"}}}));
 }
 
-TEST_CASE("pagerduty event_action is resolve only for a resolve", "[formats]") {
+TEST_CASE("pagerduty event_action is resolve for a resolve, acknowledge for an ack", "[formats]") {
   auto [action, expected] = GENERATE(table<std::string, std::string>({{"open", "trigger"},
                                                                       {"update", "trigger"},
                                                                       {"escalate", "trigger"},
                                                                       {"renotify", "trigger"},
+                                                                      {"ack", "acknowledge"},
                                                                       {"resolve", "resolve"}}));
   json j = parse(pagerduty_body("k", incident_record(action, "warning").dump()));
   CHECK(j["event_action"] == expected);

@@ -615,6 +615,57 @@ TEST_CASE("output routing follows send, min_severity, min_level and format", "[o
   }
 }
 
+// A silenced incident record (docs/SILENCES.md), or an ack.
+Record muted(const std::string& key, bool silenced, bool resolved = false, bool ack = false) {
+  Record r = incident(key, CheckState::kCritical, 0, resolved);
+  r.silenced = silenced;
+  r.ack = ack;
+  return r;
+}
+
+TEST_CASE("silenced = skip leaves silenced incidents out until their silence ends",
+          "[output][silences]") {
+  OutputConfig c = base_config();
+  c.skip_silenced = true;
+  Fixture f(c);
+  SECTION("a muted incident is taken from the update that unmutes it") {
+    CHECK_FALSE(f.output->offer(muted("h/a", true)));               // open
+    CHECK_FALSE(f.output->offer(muted("h/a", true)));               // escalate
+    CHECK_FALSE(f.output->offer(muted("h/a", true, false, true)));  // ack: never seen
+    CHECK(f.output->offer(muted("h/a", false)));                    // update, silenced false
+    CHECK(f.output->offer(muted("h/a", false, true)));              // its resolve
+  }
+  SECTION("a muted incident that resolves muted is never sent") {
+    CHECK_FALSE(f.output->offer(muted("h/b", true)));
+    CHECK_FALSE(f.output->offer(muted("h/b", true, true)));
+  }
+  SECTION("an incident the receiver holds gets its resolve and ack, nothing else, while muted") {
+    CHECK(f.output->offer(muted("h/c", false)));
+    CHECK_FALSE(f.output->offer(muted("h/c", true)));  // the update that mutes it
+    CHECK(f.output->offer(muted("h/c", true, false, true)));
+    CHECK(f.output->offer(muted("h/c", true, true)));
+  }
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("silenced = send takes silenced incidents like any", "[output][silences]") {
+  Fixture f(base_config());
+  CHECK(f.output->offer(muted("h/a", true)));
+  CHECK(f.output->offer(muted("h/a", true, false, true)));
+  CHECK(f.output->offer(muted("h/a", true, true)));
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("alertmanager takes no ack", "[output][silences]") {
+  OutputConfig c = base_config();
+  c.format = GENERATE(OutputFormat::kAlertmanager, OutputFormat::kPagerDuty);
+  Fixture f(c);
+  CHECK(f.output->offer(muted("h/a", false)));
+  CHECK(f.output->offer(muted("h/a", false, false, true)) ==
+        (c.format == OutputFormat::kPagerDuty));
+  CHECK(f.finish() == 0);
+}
+
 TEST_CASE("output keeps following an incident across a reconfigure", "[output]") {
   OutputConfig c = base_config();
   c.min_severity = CheckState::kCritical;

@@ -303,6 +303,128 @@ TEST_CASE("status server on TCP port 0 reports its port", "[status]") {
   CHECK(loop.close() == 0);
 }
 
+TEST_CASE("control requests reach the handler with the peer's credentials over a unix socket",
+          "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("vigil.sock");
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    StatusRequest seen;
+    Peer peer;
+    server.set_control([&](const StatusRequest& req, const Peer& p, Responder respond) {
+      seen = req;
+      peer = p;
+      respond(HttpAnswer{200, "application/json", "{\"silenceID\":\"x\"}\n"});
+    });
+    REQUIRE(server.listen("unix:" + sock).ok());
+    std::string r = serve_while(loop, [&] {
+      return exchange(connect_unix(sock),
+                      "POST /silences HTTP/1.1\r\nContent-Length: 4\r\n\r\n{}\r\n");
+    });
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(body_of(r) == "{\"silenceID\":\"x\"}\n");
+    CHECK(seen.method == "POST");
+    CHECK(seen.path == "/silences");
+    CHECK(seen.body == "{}\r\n");
+    CHECK(peer.known);
+    CHECK(peer.uid == getuid());
+    CHECK(peer.pid == getpid());
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("a control handler may answer later, or never, without harm", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("vigil.sock");
+  std::vector<Responder> later;
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    server.set_control([&](const StatusRequest&, const Peer&, Responder respond) {
+      later.push_back(std::move(respond));
+    });
+    REQUIRE(server.listen("unix:" + sock).ok());
+    std::atomic<bool> done{false};
+    std::string reply;
+    std::thread t([&] {
+      reply = exchange(connect_unix(sock), "DELETE /silences/abc HTTP/1.1\r\n\r\n");
+      done = true;
+    });
+    REQUIRE(loop.run_until([&] { return later.size() == 1; }));
+    later[0](HttpAnswer{409, "text/plain; charset=utf-8", "expired already\n"});
+    CHECK(loop.run_until([&] { return done.load(); }));
+    t.join();
+    CHECK(reply.rfind("HTTP/1.1 409 Conflict", 0) == 0);
+    CHECK(body_of(reply) == "expired already\n");
+    later[0](HttpAnswer{200, "text/plain", "twice\n"});  // a second answer goes nowhere
+    // A request whose answer comes after the server closed.
+    std::thread t2(
+        [&] { reply = exchange(connect_unix(sock), "POST /incidents/disk/ack HTTP/1.1\r\n\r\n"); });
+    REQUIRE(loop.run_until([&] { return later.size() == 2; }));
+    server.close();
+    t2.join();
+    CHECK(reply.empty());
+  }
+  later[1](HttpAnswer{200, "text/plain", "too late\n"});  // the connection is gone
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("control requests over TCP answer 403", "[status]") {
+  TestLoop loop;
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    bool called = false;
+    server.set_control([&](const StatusRequest&, const Peer&, Responder respond) {
+      called = true;
+      respond(HttpAnswer{});
+    });
+    REQUIRE(server.listen("127.0.0.1:0").ok());
+    int port = server.port();
+    for (std::string request :
+         {std::string("POST /silences HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"), get("/silences"),
+          std::string("DELETE /silences/x HTTP/1.1\r\n\r\n"),
+          std::string("POST /incidents/x/ack HTTP/1.1\r\n\r\n")}) {
+      std::string r = serve_while(loop, [&] { return exchange(connect_tcp(port), request); });
+      CHECK(r.rfind("HTTP/1.1 403 Forbidden", 0) == 0);
+      CHECK(body_of(r).find("unix socket") != std::string::npos);
+    }
+    CHECK_FALSE(called);
+    std::string r = serve_while(loop, [&] { return exchange(connect_tcp(port), get("/health")); });
+    CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
+  }
+  CHECK(loop.close() == 0);
+}
+
+TEST_CASE("control paths are /silences, /silences/ID and /incidents/ID/ack", "[status]") {
+  CHECK(StatusServer::is_control_path("/silences"));
+  CHECK(StatusServer::is_control_path("/silences/abc"));
+  CHECK(StatusServer::is_control_path("/incidents/disk/ack"));
+  CHECK_FALSE(StatusServer::is_control_path("/incidents//ack"));
+  CHECK_FALSE(StatusServer::is_control_path("/incidents/ack"));
+  CHECK_FALSE(StatusServer::is_control_path("/silencesx"));
+  CHECK_FALSE(StatusServer::is_control_path("/status"));
+}
+
+TEST_CASE("a request body over 64 KiB gets 413", "[status]") {
+  TempDir dir;
+  TestLoop loop;
+  std::string sock = dir.file("vigil.sock");
+  {
+    StatusServer server(loop.get(), small_snapshot);
+    server.set_control(
+        [&](const StatusRequest&, const Peer&, Responder respond) { respond(HttpAnswer{}); });
+    REQUIRE(server.listen("unix:" + sock).ok());
+    std::string r = serve_while(loop, [&] {
+      // The head alone: the answer comes before any of the body is read.
+      return exchange(connect_unix(sock),
+                      "POST /silences HTTP/1.1\r\nContent-Length: 70000\r\n\r\n");
+    });
+    CHECK(r.rfind("HTTP/1.1 413", 0) == 0);
+  }
+  CHECK(loop.close() == 0);
+}
+
 TEST_CASE("an oversized request head gets 431 and the connection closes", "[status]") {
   TempDir dir;
   TestLoop loop;

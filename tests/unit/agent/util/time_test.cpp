@@ -41,11 +41,23 @@ TEST_CASE("parse_rfc3339 accepts times without or with fewer fraction digits", "
   CHECK(to_millis(t) == 1795526102120);
 }
 
+TEST_CASE("parse_rfc3339 takes an offset from UTC", "[time]") {
+  SystemTime t;
+  REQUIRE(parse_rfc3339("2026-11-24T15:15:02+02:00", &t));
+  CHECK(to_millis(t) == 1795526102000);
+  REQUIRE(parse_rfc3339("2026-11-24T08:45:02.5-04:30", &t));
+  CHECK(to_millis(t) == 1795526102500);
+  REQUIRE(parse_rfc3339("2026-11-24T13:15:02z", &t));
+  CHECK(to_millis(t) == 1795526102000);
+}
+
 TEST_CASE("parse_rfc3339 rejects malformed text", "[time]") {
   std::string text = GENERATE(
       as<std::string>{}, "", "garbage", "2026-11-24 13:15:02.123Z", "2026-11-24T13:15:02.123",
       "2026-11-24T13:15:02.123Z trailing", "2026-11-24T13:15:02.Z", "2026-13-24T13:15:02.123Z",
-      "2026-11-32T13:15:02.123Z", "2026-11-24T25:15:02.123Z", "2026-11-24T13:61:02.123Z");
+      "2026-11-32T13:15:02.123Z", "2026-11-24T25:15:02.123Z", "2026-11-24T13:61:02.123Z",
+      "2026-11-24T13:15:02+2:00", "2026-11-24T13:15:02+02:60", "2026-11-24T13:15:02+0200",
+      "2026-11-24T13:15:02+02:00x");
   SystemTime t = from_millis(42);
   CHECK_FALSE(parse_rfc3339(text, &t));
   CHECK(to_millis(t) == 42);  // untouched on failure
