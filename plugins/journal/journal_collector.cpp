@@ -38,7 +38,8 @@ JournalCollector::JournalCollector(std::string check, JournalOptions options,
     : check_(std::move(check)),
       options_(std::move(options)),
       grep_(std::move(grep)),
-      matches_(journal_matches(values(options_.match), options_.priority)) {}
+      matches_(journal_matches(values(options_.match), options_.priority)),
+      window_(options_.window) {}
 
 JournalCollector::~JournalCollector() { unwatch(); }
 
@@ -78,16 +79,7 @@ Result<Sample> JournalCollector::read(const CollectContext& ctx) {
     return *broken_;
   }
 
-  if (matched_ > 0) {
-    window_.emplace_back(ctx.now, matched_);
-  }
-  while (!window_.empty() && window_.front().first <= ctx.now - options_.window) {
-    window_.pop_front();
-  }
-  uint64_t in_window = 0;
-  for (const auto& [t, n] : window_) {
-    in_window += n;
-  }
+  uint64_t in_window = window_.add(ctx.now, matched_);
   Sample s = take_sample(in_window);
   if (persistent) {
     save_state(ctx.state_dir, ctx.services != nullptr ? ctx.services->saver : nullptr);

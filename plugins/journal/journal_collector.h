@@ -13,6 +13,7 @@
 #include "agent/plugin/collector.h"
 #include "agent/plugin/fd_watcher.h"
 #include "agent/plugin/file_saver.h"
+#include "agent/plugin/match_window.h"
 #include "agent/util/line_matcher.h"
 #include "plugins/journal/cursor_store.h"
 
@@ -128,8 +129,8 @@ class JournalCollector final : public Collector {
   uint64_t lines_ = 0;
   uint64_t matched_ = 0;
   std::vector<std::string> samples_;
-  std::deque<std::pair<MonotonicTime, uint64_t>> window_;  // matches per collection
-  uint64_t lost_ = 0;                                      // entries lost, since start
+  MatchWindow window_;
+  uint64_t lost_ = 0;  // entries lost, since start
   uint64_t reopens_ = 0;
 
   FdWatcher* fds_ = nullptr;

@@ -92,7 +92,7 @@ struct LogCollector::TrackedFile {
 };
 
 LogCollector::LogCollector(LogOptions options, LineMatcher matcher)
-    : options_(std::move(options)), matcher_(std::move(matcher)) {}
+    : options_(std::move(options)), matcher_(std::move(matcher)), window_(options_.window) {}
 
 LogCollector::~LogCollector() { unwatch_all(); }
 
@@ -167,17 +167,7 @@ Result<Sample> LogCollector::read(const CollectContext& ctx) {
   }
   continue_backlog();
 
-  if (matched_ > 0) {
-    window_.emplace_back(ctx.now, matched_);
-  }
-  while (!window_.empty() && window_.front().first <= ctx.now - options_.window) {
-    window_.pop_front();
-  }
-  uint64_t in_window = 0;
-  for (const auto& [t, n] : window_) {
-    in_window += n;
-  }
-
+  uint64_t in_window = window_.add(ctx.now, matched_);
   Sample s = take_sample(in_window);
   if (persistent) {
     save_state(ctx.state_dir, ctx.services != nullptr ? ctx.services->saver : nullptr);

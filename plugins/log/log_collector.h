@@ -13,6 +13,7 @@
 #include "agent/plugin/collector.h"
 #include "agent/plugin/file_saver.h"
 #include "agent/plugin/file_watcher.h"
+#include "agent/plugin/match_window.h"
 #include "agent/util/line_matcher.h"
 #include "plugins/log/line_splitter.h"
 #include "plugins/log/offset_store.h"
@@ -121,8 +122,8 @@ class LogCollector final : public Collector, private LineHandler {
   // Skipped bytes since the check started, by file (the largest kMaxLossPlaces).
   std::map<std::string, uint64_t> skipped_by_file_;
   uint64_t skipped_elsewhere_ = 0;
-  std::string current_file_;                               // the file being fed to a splitter
-  std::deque<std::pair<MonotonicTime, uint64_t>> window_;  // matches per collection
+  std::string current_file_;  // the file being fed to a splitter
+  MatchWindow window_;
 
   FileWatcher* watcher_ = nullptr;
   std::map<std::string, FileWatcher::WatchId> watches_;  // folder -> watch

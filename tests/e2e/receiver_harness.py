@@ -6,9 +6,11 @@ restarts receiver.py on one port, reads its request log and rewrites its script.
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 
 import harness
 from harness import wait_for
@@ -23,6 +25,21 @@ def make_certs(directory):
     subprocess.run(["sh", support("make_certs.sh"), directory], check=True,
                    capture_output=True, timeout=60)
     return directory
+
+
+class WithCerts:
+    """A test class mixin: make_certs once for the class, in cls.cert_dir."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cert_dir = tempfile.mkdtemp(prefix="vigil-e2e-certs-")
+        make_certs(cls.cert_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.cert_dir, ignore_errors=True)
+        super().tearDownClass()
 
 
 def free_port():

@@ -3,15 +3,13 @@
 import json
 import os
 import re
-import shutil
 import signal
-import tempfile
 import time
 import unittest
 
 import harness
 from harness import Agent, Workdir, run_cli, wait_for
-from receiver_harness import Receiver, free_port, make_certs
+from receiver_harness import Receiver, WithCerts, free_port
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 TOKEN = "s3cret-Token-0123456789"
@@ -36,16 +34,7 @@ def first_seen(records):
     return list(seen.values())
 
 
-class Delivery(harness.AgentTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cert_dir = tempfile.mkdtemp(prefix="vigil-e2e-certs-")
-        make_certs(cls.cert_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.cert_dir, ignore_errors=True)
-
+class Delivery(WithCerts, harness.AgentTestCase):
     def cert(self, name):
         return os.path.join(self.cert_dir, name)
 

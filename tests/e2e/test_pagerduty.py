@@ -1,13 +1,11 @@
 """`format = pagerduty` over HTTPS to a real local receiver (docs/RECORDS.md)."""
 
 import os
-import shutil
-import tempfile
 import unittest
 
 import harness
 from harness import Agent, Workdir, wait_for
-from receiver_harness import Receiver, make_certs
+from receiver_harness import Receiver, WithCerts
 
 ROUTING_KEY = "R0123456789abcdef0123456789abcdef"
 EXEC = """code=$(cat "$0.code")
@@ -16,16 +14,7 @@ exit "$code"
 """
 
 
-class PagerDuty(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cert_dir = tempfile.mkdtemp(prefix="vigil-e2e-certs-")
-        make_certs(cls.cert_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.cert_dir, ignore_errors=True)
-
+class PagerDuty(WithCerts, unittest.TestCase):
     def setUp(self):
         self.w = Workdir()
         self.rx = Receiver(self.w, self.cert_dir).start()

@@ -12,17 +12,15 @@ import calendar
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import unittest
 
 import harness
 from harness import Agent, AgentTestCase, incidents, run_cli, wait_for
-from receiver_harness import Receiver, make_certs
+from receiver_harness import Receiver, WithCerts
 
 ROUTING_KEY = "R0123456789abcdef0123456789abcdef"
 HOST = "silencehost"
@@ -107,16 +105,7 @@ class SilenceCase(AgentTestCase):
         return wait_for(find, timeout, what)
 
 
-class Silences(SilenceCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cert_dir = tempfile.mkdtemp(prefix="vigil-e2e-certs-")
-        make_certs(cls.cert_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.cert_dir, ignore_errors=True)
-
+class Silences(WithCerts, SilenceCase):
     def pd_events(self, check):
         return [r["body"] for r in self.rx.requests()
                 if r["status"] == 200 and r["body"]["payload"]["component"] == check]
