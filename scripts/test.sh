@@ -37,7 +37,11 @@ run_in_halves() {
 image_log=$(mktemp /tmp/vigil-image.XXXXXX.log)
 image_pid=""
 if [[ $(id -u) -eq 0 ]]; then
-  setsid nice -n 19 scripts/image.sh localhost/vigil:test >"$image_log" 2>&1 &
+  # A session of its own, so that the EXIT trap can end all of it; with the
+  # kernel's autogroups a new session is also a new scheduling group, whose
+  # weight is its autogroup nice value, not the processes' own.
+  setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null; exec nice -n 19 "$@"' _ \
+    scripts/image.sh localhost/vigil:test >"$image_log" 2>&1 &
   image_pid=$!
   trap 'kill -- -"$image_pid" 2>/dev/null || true' EXIT
 fi
