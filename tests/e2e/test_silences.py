@@ -21,6 +21,7 @@ import unittest
 import harness
 from harness import Agent, AgentTestCase, incidents, run_cli, wait_for
 from receiver_harness import Receiver, WithCerts
+from status_client import http_get
 
 ROUTING_KEY = "R0123456789abcdef0123456789abcdef"
 HOST = "silencehost"
@@ -307,15 +308,10 @@ class Windows(SilenceCase):
                      "unix socket only")
         self.refused(self.cli("silence", "list"), "unix socket only")
         self.refused(self.cli("ack", "before"), "unix socket only")
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
-            c.sendall(b"DELETE /silences/config:soon HTTP/1.1\r\nHost: x\r\n\r\n")
-            reply = b""
-            while True:
-                chunk = c.recv(4096)
-                if not chunk:
-                    break
-                reply += chunk
-        self.assertTrue(reply.startswith(b"HTTP/1.1 403 "), reply)
+        status, _, body = http_get(
+            "127.0.0.1:%d" % port, None,
+            raw_request=b"DELETE /silences/config:soon HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(status, 403, body)
 
         # SIGHUP brings a new window; one open now mutes at once, and ends.
         now = time.time()
