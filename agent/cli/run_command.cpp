@@ -11,6 +11,7 @@
 #include "agent/loop/agent.h"
 #include "agent/loop/thread_pool_size.h"
 #include "agent/loop/uv_handle.h"
+#include "agent/outputs/http_client.h"
 #include "agent/util/log.h"
 #include "agent/util/sd_notify.h"
 
@@ -56,6 +57,7 @@ class SignalWatch {
 
 int run_command(const std::string& config_path) {
   log_init(LogLevel::kInfo);
+  prepare_http_environment();
   std::optional<Config> config = load_or_report(config_path);
   if (!config) {
     log_error("the configuration has errors; not starting");

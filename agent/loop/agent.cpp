@@ -26,7 +26,8 @@ Agent::Agent(uv_loop_t* loop, Config config, const Clock& clock)
       self_timer_(loop, [this] { evaluate_self(); }),
       heartbeat_timer_(loop, [this] { emit_heartbeat(); }),
       incident_timer_(loop, [this] { on_incident_tick(); }),
-      shutdown_timer_(loop, [this] { finish(0); }) {
+      shutdown_timer_(loop, [this] { finish(0); }),
+      start_up_pages_(loop) {
   self_.config.name = "vigil";
   self_.config.plugin = "vigil";
   self_.config.tags = config_.agent.tags;
@@ -152,6 +153,14 @@ void Agent::start_timers() {
   schedule_incident_tick();
   silences_->start();
   committer_->start();
+  settle();
+}
+
+// Two intervals after a start or a reload, every check has collected and the
+// outputs have sent (and shaken hands): what start-up alone used can go.
+void Agent::settle() {
+  start_up_pages_.schedule(
+      std::clamp<Duration>(2 * config_.agent.interval, Duration(1000), Duration(60000)));
 }
 
 AgentInfo Agent::agent_info() const {
@@ -231,6 +240,7 @@ void Agent::request_stop() {
   incident_timer_.stop();
   silences_->stop();
   committer_->stop();
+  start_up_pages_.stop();
   shutdown_timer_.start(config_.agent.shutdown_timeout);
   check_drained();
 }
@@ -301,6 +311,7 @@ void Agent::apply_config(Config config) {
   silences_->after_incidents();
   silences_->set_windows(config_.silences);
   schedule_incident_tick();
+  settle();
   log_info("reload: " + std::to_string(checks_->slots().size()) + " check(s), " +
            std::to_string(outputs_->size()) + " output(s)");
 }

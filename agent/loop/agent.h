@@ -13,6 +13,7 @@
 #include "agent/loop/check_set.h"
 #include "agent/loop/committer.h"
 #include "agent/loop/self_check.h"
+#include "agent/loop/start_up_pages.h"
 #include "agent/loop/uv_handle.h"
 #include "agent/outputs/formats.h"
 #include "agent/outputs/output_set.h"
@@ -64,6 +65,7 @@ class Agent {
   void start_checks();
   Status open_status();
   void start_timers();
+  void settle();
   void keep_start_only_keys(Config& config) const;
   AgentInfo agent_info() const;
   void handle_evaluation(CheckSlot& slot, const Evaluation& eval, double occurrences);
@@ -107,6 +109,7 @@ class Agent {
   Timer heartbeat_timer_;
   Timer incident_timer_;
   Timer shutdown_timer_;
+  StartUpPages start_up_pages_;
   bool stopping_ = false;
   bool finished_ = false;
   int exit_code_ = 0;

@@ -1,6 +1,7 @@
 #include "agent/outputs/curl_library.h"
 
 #include <dlfcn.h>
+#include <stdlib.h>
 
 #include <mutex>
 
@@ -20,6 +21,8 @@ bool bind(void* lib, const char* name, F* out, std::string* missing) {
 }
 
 }  // namespace
+
+void prepare_http_environment() { setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0); }
 
 const CurlLibrary* curl_library(std::string* error) {
   static CurlLibrary lib;

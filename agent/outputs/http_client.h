@@ -98,6 +98,14 @@ std::string libcurl_version_problem(unsigned version_num, std::string_view versi
 // cannot be loaded, or is too old. Loads libcurl (once) to find out.
 std::string http_unavailable_reason();
 
+// Call at start, before libcurl is loaded and before any thread starts (it sets an
+// environment variable). libcurl's dependencies load GnuTLS (for rtmp and ldap,
+// protocols the client never enables), which initialises itself when loaded: 130 KiB
+// of heap for nothing. GNUTLS_NO_IMPLICIT_INIT=1 stops that, unless the environment
+// already sets it. Commands get an environment of their own (plugins/exec), so no
+// child inherits it.
+void prepare_http_environment();
+
 // HTTP(S) requests (POSTs for the outputs, GET and HEAD for probes) driven by a libuv loop through
 // curl's multi-socket interface. Every method must be called on the loop's thread. Connections are
 // kept alive and reused between requests to the same endpoint.
