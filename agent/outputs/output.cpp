@@ -220,16 +220,23 @@ void Output::flush_queued() {
 void Output::start_append() {
   auto batch = std::make_shared<std::vector<SpoolEntry>>();
   auto held_seqs = std::make_shared<std::vector<uint64_t>>();
-  batch->reserve(held_.size() + queued_.size());
-  for (const Held& h : held_) {
-    batch->push_back(h.entry);
-    held_seqs->push_back(h.seq);
-  }
   appending_ = queued_.size();
-  for (SpoolEntry& e : queued_) {
-    batch->push_back(std::move(e));
+  if (held_.empty()) {
+    // The queue becomes the batch, and the last batch's storage the queue: no
+    // record moves, and no vector grows from nothing at every append.
+    batch->swap(queued_);
+    queued_.swap(spare_);
+  } else {
+    batch->reserve(held_.size() + queued_.size());
+    for (const Held& h : held_) {
+      batch->push_back(h.entry);
+      held_seqs->push_back(h.seq);
+    }
+    for (SpoolEntry& e : queued_) {
+      batch->push_back(std::move(e));
+    }
+    queued_.clear();
   }
-  queued_.clear();
   append_running_ = true;
   auto result = std::make_shared<Result<AppendResult>>(make_error("not run"));
   std::shared_ptr<LaneSpool> spool = spool_;
@@ -288,6 +295,10 @@ void Output::on_appended(std::vector<SpoolEntry>& batch, const std::vector<uint6
   }
   if (!first_unsent_) {
     first_unsent_ = loop_now(loop_);
+  }
+  batch.clear();
+  if (batch.capacity() > spare_.capacity()) {
+    spare_.swap(batch);  // the next append's queue
   }
   if (on_durable_) {
     on_durable_();
@@ -373,11 +384,20 @@ void Output::reconfigure(OutputConfig config, std::unique_ptr<Sink> sink, bool s
   }
   // Whatever was in flight is abandoned: its batch is still in the spool (or in
   // memory) and is sent again with the new settings. Callbacks of the old sink and
-  // of pool work already started see a stale token and do nothing.
+  // of pool work already started see a stale token and do nothing; acknowledgements
+  // being stored still move the cursor, and reading starts again from it (a record
+  // accepted meanwhile may be sent twice, which at-least-once allows).
   sink_->abort();
   sink_ = std::move(sink);
   delivery_.renew();
-  busy_ = false;
+  sending_ = false;
+  memory_in_flight_ = false;
+  reading_ = false;
+  next_.reset();
+  in_flight_records_ = 0;
+  storing_records_ = 0;
+  read_through_.clear();
+  accepted_through_.clear();
   attempt_ = 0;
   split_limit_ = 0;
   retry_timer_.stop();
@@ -403,22 +423,54 @@ void Output::stop() {
   }
 }
 
+// Delivery, one request at a time and in order (docs/DELIVERY.md, Batches):
+//
+//   read (pool)  ->  send (sink)  ->  on 2xx: store the acknowledgement (pool)
+//                     |                 and send the next batch, read meanwhile
+//                     +-- while it is on the wire, the next full batch is read
+//
+// A batch goes out only once the endpoint accepted the one before it; the spool's
+// cursor follows behind, one store per accepted batch. What is read ahead is read
+// from where the batches before it end (read_through_), never from the cursor,
+// which lags while their acknowledgements are stored. A failed, split or
+// dead-letter-refused batch drops what was read after it and reads again from the
+// end of what the endpoint accepted (accepted_through_): a retry starts again from
+// the same first record.
 void Output::maybe_deliver() {
-  if (stopped_ || busy_ || spool_ == nullptr || retry_timer_.active()) {
+  if (stopped_ || spool_ == nullptr || retry_timer_.active()) {
     return;
   }
-  // The spool first: anything held in memory is newer than everything in it.
+  if (sending_) {
+    read_ahead();
+    return;
+  }
+  if (next_) {
+    Batch b = std::move(*next_);
+    next_.reset();
+    send(std::move(b));
+    read_ahead();
+    return;
+  }
+  if (reading_) {
+    return;  // it sends what it reads
+  }
+  // The spool first: anything held in memory is newer than everything in it. Records
+  // whose acknowledgement is being stored are delivered already; until it is stored,
+  // memory waits (its completion calls again).
   SpoolStats st = spool_->stats();
   const bool from_memory = st.records == 0;
-  const size_t available = from_memory ? held_.size() : st.records;
+  size_t available = held_.size();
+  if (!from_memory) {
+    available = st.records - std::min<uint64_t>(st.records, storing_records_);
+    if (available == 0) {
+      return;
+    }
+  }
   if (available == 0) {
     first_unsent_.reset();
     return;
   }
-  size_t max_records = sink_->max_batch(config_.batch_max);
-  if (split_limit_ > 0) {
-    max_records = std::min(max_records, split_limit_);
-  }
+  size_t max_records = batch_limit();
   // Wait up to flush_interval for a full batch.
   MonotonicTime now = loop_now(loop_);
   if (available < max_records && first_unsent_) {
@@ -431,7 +483,6 @@ void Output::maybe_deliver() {
     }
   }
   flush_timer_.stop();
-  busy_ = true;
   if (from_memory) {
     Batch batch;
     batch.from_memory = true;
@@ -448,45 +499,107 @@ void Output::maybe_deliver() {
     send(std::move(batch));
     return;
   }
+  read(max_records);
+}
+
+size_t Output::batch_limit() const {
+  size_t max_records = sink_->max_batch(config_.batch_max);
+  if (split_limit_ > 0) {
+    max_records = std::min(max_records, split_limit_);
+  }
+  return max_records;
+}
+
+// While a batch from the spool is on the wire: reads the next one, if a full batch is
+// waiting behind it (a trickle waits for flush_interval as before).
+void Output::read_ahead() {
+  if (next_ || reading_ || memory_in_flight_ || split_limit_ > 0 || stopped_) {
+    return;
+  }
+  SpoolStats st = spool_->stats();
+  uint64_t ahead = storing_records_ + in_flight_records_;
+  size_t max_records = batch_limit();
+  if (st.records < ahead + max_records) {
+    return;
+  }
+  read(max_records);
+}
+
+void Output::read(size_t max_records) {
+  reading_ = true;
   auto result = std::make_shared<Result<std::vector<SpoolEntry>>>(make_error("not read"));
   std::shared_ptr<LaneSpool> spool = spool_;
   uint64_t max_bytes = config_.batch_bytes;
+  std::vector<SpoolPosition> after = read_through_;
+  uint64_t generation = read_generation_;
   Liveness::Token token = delivery_.guard();
   bool queued = run_on_pool(
       loop_,
-      [spool, result, max_records, max_bytes] { *result = spool->peek(max_records, max_bytes); },
-      [this, token, result] {
+      [spool, result, max_records, max_bytes, after = std::move(after)] {
+        *result = spool->peek(max_records, max_bytes, after);
+      },
+      [this, token, result, generation] {
         if (!token.valid()) {
           return;
         }
-        on_peeked(std::move(*result));
+        on_read(generation, std::move(*result));
       });
   if (!queued) {
-    busy_ = false;
+    reading_ = false;
     on_fatal_("output " + config_.name + ": cannot queue a spool read");
   }
 }
 
-void Output::on_peeked(Result<std::vector<SpoolEntry>> batch) {
+void Output::on_read(uint64_t generation, Result<std::vector<SpoolEntry>> batch) {
+  reading_ = false;
   if (stopped_) {
-    busy_ = false;
     return;
   }
   if (!batch.ok()) {
-    busy_ = false;
     on_fatal_("output " + config_.name + ": cannot read spool: " + batch.error());
     return;
   }
-  if (batch.value().empty()) {
-    busy_ = false;
+  if (generation != read_generation_) {
+    // Read behind a batch that failed: what follows it is read again after it.
+    maybe_deliver();
     return;
+  }
+  if (batch.value().empty()) {
+    return;  // nothing whole yet: the next append or acknowledgement calls again
   }
   Batch b;
   b.entries = std::move(batch).value();
+  advance(&read_through_, b.entries);
+  if (sending_) {
+    next_ = std::move(b);
+    return;
+  }
   send(std::move(b));
+  read_ahead();
+}
+
+// Moves each lane's position to the end of the batch's last record in it.
+void Output::advance(std::vector<SpoolPosition>* through, const std::vector<SpoolEntry>& entries) {
+  for (const SpoolEntry& e : entries) {
+    if (through->size() <= e.lane) {
+      through->resize(e.lane + 1);
+    }
+    (*through)[e.lane] = std::max((*through)[e.lane], e.end);
+  }
+}
+
+// Drops what was read after the batch that did not go through; the next read starts
+// again after the last accepted record.
+void Output::read_again() {
+  next_.reset();
+  ++read_generation_;
+  read_through_ = accepted_through_;
 }
 
 void Output::send(Batch batch) {
+  sending_ = true;
+  memory_in_flight_ = batch.from_memory;
+  in_flight_records_ = batch.from_memory ? 0 : batch.entries.size();
   auto b = std::make_shared<Batch>(std::move(batch));
   Liveness::Token token = delivery_.guard();
   sink_->send(b->entries, [this, token, b](SendOutcome outcome) {
@@ -498,32 +611,37 @@ void Output::send(Batch batch) {
 }
 
 void Output::on_outcome(Batch batch, SendOutcome outcome) {
+  in_flight_records_ = 0;
   if (stopped_) {
-    busy_ = false;
+    sending_ = false;
     return;
   }
   switch (outcome.kind) {
     case SendOutcome::Kind::kAck: {
       size_t n = batch.entries.size();
-      ack(batch, [this, n] {
+      attempt_ = 0;
+      if (split_limit_ > 0 && n >= split_limit_) {
+        split_limit_ = 0;  // the smaller batch passed: try full batches again
+      }
+      accept(std::move(batch), [this, n] {
         sent_ += n;
         last_success_ = std::chrono::system_clock::now();
-        attempt_ = 0;
-        if (split_limit_ > 0 && n >= split_limit_) {
-          split_limit_ = 0;  // the smaller batch passed: try full batches again
-        }
       });
       return;
     }
     case SendOutcome::Kind::kRetry:
-      busy_ = false;
+      sending_ = false;
+      memory_in_flight_ = false;
+      read_again();
       retry_later(outcome);
       return;
     case SendOutcome::Kind::kSplit:
       if (batch.entries.size() > 1) {
         // 413: send the first half first; the rest follows in order.
         split_limit_ = batch.entries.size() / 2;
-        busy_ = false;
+        sending_ = false;
+        memory_in_flight_ = false;
+        read_again();
         ++failed_;
         last_error_ =
             outcome.error + ": batch of " + std::to_string(batch.entries.size()) + " split in two";
@@ -538,53 +656,63 @@ void Output::on_outcome(Batch batch, SendOutcome outcome) {
   }
 }
 
-// A batch from the spool is acknowledged up to where its last record ends, never by
-// a count: a call that comes late or twice acknowledges the same records or none.
-// One from memory leaves memory at once.
-void Output::ack(const Batch& batch, std::function<void()> then) {
+// The endpoint took the batch (or it went to dead letters). A batch from memory
+// leaves memory at once. One from the spool is acknowledged up to where its last
+// record ends, never by a count (a call that comes late or twice acknowledges the
+// same records or none), on the pool; the next batch goes out meanwhile.
+void Output::accept(Batch batch, std::function<void()> then) {
+  sending_ = false;
+  memory_in_flight_ = false;
+  first_unsent_ = loop_now(loop_) - config_.flush_interval;  // the rest is overdue
   if (batch.from_memory) {
     release_held(batch.last_held);
-    finish_ack(true, then);
+    then();
+    maybe_deliver();
+    if (on_durable_) {
+      on_durable_();  // delivered records are no longer pending
+    }
+    if (on_acked_) {
+      on_acked_();  // may find every output drained and stop the agent
+    }
     return;
+  }
+  advance(&accepted_through_, batch.entries);
+  const size_t n = batch.entries.size();
+  storing_records_ += n;
+  // Where the batch ends in each lane, for LaneSpool::ack: its last record of each.
+  std::vector<SpoolEntry> through;
+  for (size_t i = n; i-- > 0;) {
+    const SpoolEntry& e = batch.entries[i];
+    if (std::none_of(through.begin(), through.end(),
+                     [&](const SpoolEntry& t) { return t.lane == e.lane; })) {
+      through.push_back(SpoolEntry{{}, {}, e.end, e.lane});
+    }
   }
   auto status = std::make_shared<Status>();
   std::shared_ptr<LaneSpool> spool = spool_;
-  // Where the batch ends in each lane: the positions without the records.
-  std::vector<SpoolEntry> through;
-  for (const SpoolEntry& e : batch.entries) {
-    through.push_back(SpoolEntry{{}, {}, e.end, e.lane});
-  }
   Liveness::Token token = delivery_.guard();
   bool queued = run_on_pool(
       loop_, [spool, status, through = std::move(through)] { *status = spool->ack(through); },
-      [this, token, status, then = std::move(then)] {
+      [this, token, status, n, then = std::move(then)] {
         if (!token.valid()) {
           return;
         }
+        storing_records_ -= std::min(storing_records_, n);
         if (!status->ok()) {
-          busy_ = false;
           on_fatal_("output " + config_.name + ": " + status->error());
           return;
         }
-        finish_ack(false, then);
+        then();
+        maybe_deliver();
+        if (on_acked_) {
+          on_acked_();  // may find every output drained and stop the agent
+        }
       });
   if (!queued) {
-    busy_ = false;
     on_fatal_("output " + config_.name + ": cannot queue a spool acknowledgement");
+    return;
   }
-}
-
-void Output::finish_ack(bool from_memory, const std::function<void()>& then) {
-  busy_ = false;
-  then();
-  first_unsent_ = loop_now(loop_) - config_.flush_interval;  // the rest is overdue
   maybe_deliver();
-  if (from_memory && on_durable_) {
-    on_durable_();  // delivered records are no longer pending
-  }
-  if (on_acked_) {
-    on_acked_();  // may find every output drained and stop the agent
-  }
 }
 
 void Output::retry_later(const SendOutcome& outcome) {
@@ -612,6 +740,8 @@ void Output::retry_later(const SendOutcome& outcome) {
   retry_timer_.start(std::max(delay, Duration(1)));
 }
 
+// The batch stays in flight (nothing behind it goes out) until its letter is
+// written; then it is accepted like a 2xx.
 void Output::dead_letter(Batch batch, const SendOutcome& outcome) {
   ++failed_;
   last_error_ = outcome.error;
@@ -640,7 +770,9 @@ void Output::dead_letter(Batch batch, const SendOutcome& outcome) {
         }
         if (!status->ok()) {
           // Not written: keep the batch and try again later.
-          busy_ = false;
+          sending_ = false;
+          memory_in_flight_ = false;
+          read_again();
           SendOutcome retry;
           retry.error = "cannot write dead letter: " + status->error();
           retry_later(retry);
@@ -648,16 +780,16 @@ void Output::dead_letter(Batch batch, const SendOutcome& outcome) {
         }
         dead_dropped_ += *removed;
         size_t n = b->entries.size();
-        ack(*b, [this, n] { dead_lettered_ += n; });
+        accept(std::move(*b), [this, n] { dead_lettered_ += n; });
       });
   if (!queued) {
-    busy_ = false;
+    sending_ = false;
     on_fatal_("output " + config_.name + ": cannot queue a dead letter");
   }
 }
 
 void Output::resend_state() {
-  if (stopped_ || busy_ || !state_provider_ || retry_timer_.active()) {
+  if (stopped_ || sending_ || reading_ || next_ || !state_provider_ || retry_timer_.active()) {
     return;
   }
   if (!held_.empty() || (spool_ != nullptr && spool_->stats().records > 0)) {
@@ -674,13 +806,15 @@ void Output::resend_state() {
   if (open.empty()) {
     return;
   }
-  busy_ = true;
+  sending_ = true;
+  memory_in_flight_ = true;  // nothing is read ahead of it
   Liveness::Token token = delivery_.guard();
   bool sending = sink_->send_state(open, [this, token](SendOutcome outcome) {
     if (!token.valid()) {
       return;
     }
-    busy_ = false;
+    sending_ = false;
+    memory_in_flight_ = false;
     if (outcome.kind == SendOutcome::Kind::kAck) {
       last_success_ = std::chrono::system_clock::now();
     } else {
@@ -690,7 +824,8 @@ void Output::resend_state() {
     maybe_deliver();
   });
   if (!sending) {
-    busy_ = false;
+    sending_ = false;
+    memory_in_flight_ = false;
   }
 }
 

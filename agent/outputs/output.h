@@ -131,11 +131,15 @@ class Output {
   void drop_held(const SpoolEntry& entry);
   void release_held(uint64_t through_seq);
   void maybe_deliver();
-  void on_peeked(Result<std::vector<SpoolEntry>> batch);
+  size_t batch_limit() const;
+  void read_ahead();
+  void read(size_t max_records);
+  void on_read(uint64_t generation, Result<std::vector<SpoolEntry>> batch);
+  static void advance(std::vector<SpoolPosition>* through, const std::vector<SpoolEntry>& entries);
+  void read_again();
   void send(Batch batch);
   void on_outcome(Batch batch, SendOutcome outcome);
-  void ack(const Batch& batch, std::function<void()> then);
-  void finish_ack(bool from_memory, const std::function<void()>& then);
+  void accept(Batch batch, std::function<void()> then);
   void retry_later(const SendOutcome& outcome);
   void dead_letter(Batch batch, const SendOutcome& outcome);
   void resend_state();
@@ -149,6 +153,7 @@ class Output {
   std::shared_ptr<LaneSpool> spool_;
   std::function<ssize_t(int, const void*, size_t)> spool_write_fn_;
   std::vector<SpoolEntry> queued_;  // accepted, not yet handed to an append
+  std::vector<SpoolEntry> spare_;   // an empty vector with room: the queue after the next append
   size_t appending_ = 0;            // records of the running append that came from queued_
   bool append_running_ = false;
   // Refused by a full disk, oldest first, all newer than anything in the spool.
@@ -158,7 +163,19 @@ class Output {
   uint64_t memory_dropped_ = 0;
   KindCounts memory_dropped_by_kind_{};
   std::string storage_error_;
-  bool busy_ = false;  // a peek, send or ack is in flight
+  // Delivery (maybe_deliver() in output.cpp): one batch with the sink at a time, the
+  // next read ahead meanwhile, the acknowledgements of accepted ones being stored.
+  bool sending_ = false;           // a batch (or the state) is with the sink, or its dead letter
+  bool memory_in_flight_ = false;  // what is sent is not from the spool: nothing is read ahead
+  bool reading_ = false;           // a spool read runs
+  uint64_t read_generation_ = 0;   // a read begun before read_again() is dropped
+  std::optional<Batch> next_;      // read ahead, sent once the batch in flight is accepted
+  size_t in_flight_records_ = 0;   // spool records with the sink
+  size_t storing_records_ = 0;     // accepted spool records whose acknowledgement is stored now
+  // Per lane (SpoolEntry::lane): where the records read so far, and those the
+  // endpoint accepted, end. Reads start from the first; a failure goes back to the second.
+  std::vector<SpoolPosition> read_through_;
+  std::vector<SpoolPosition> accepted_through_;
   bool stopped_ = false;
   size_t split_limit_ = 0;  // after a 413: the smaller batch size to try
   int attempt_ = 0;

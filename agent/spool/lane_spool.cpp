@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <tuple>
 
 #include "agent/util/log.h"
@@ -44,10 +43,18 @@ bool is_high(const SpoolEntry& e) {
 
 }  // namespace
 
+void LaneSpool::write_sequence(uint64_t seq, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = kSequenceDigits; i-- > 0; seq >>= 4) {
+    out[i] = kHex[seq & 0x0f];
+  }
+}
+
 std::string LaneSpool::sequenced_id(uint64_t seq, std::string_view id) {
-  char prefix[kSequenceDigits + 2];
-  snprintf(prefix, sizeof prefix, "%016llx:", static_cast<unsigned long long>(seq));
-  return std::string(prefix, kSequenceDigits + 1) + std::string(id);
+  std::string out(kSequenceDigits + 1 + id.size(), ':');
+  write_sequence(seq, out.data());
+  out.replace(kSequenceDigits + 1, id.size(), id);
+  return out;
 }
 
 uint64_t LaneSpool::strip_sequence(std::string* id) {
@@ -184,13 +191,18 @@ Result<AppendResult> LaneSpool::append(const std::vector<SpoolEntry>& records) {
   if (!priority_) {
     return lanes_[0].spool->append(records);
   }
-  std::vector<SpoolEntry> low, high;
+  // The records go to their lanes by reference, each id behind its sequence number
+  // ("SEQ:"), all of those in one buffer: no record is copied before it is encoded.
+  constexpr size_t kPrefix = kSequenceDigits + 1;
+  std::string prefixes(n * kPrefix, ':');
+  std::vector<SpoolRecord> low, high;
   std::vector<size_t> low_at, high_at;  // each one's index in `records`
   for (size_t i = 0; i < n; ++i) {
+    write_sequence(next_seq_ + i, &prefixes[i * kPrefix]);
     bool to_low = lane_for(records[i]) == low_;
     (to_low ? low : high)
-        .push_back(
-            SpoolEntry{sequenced_id(next_seq_ + i, records[i].id), records[i].payload, {}, 0});
+        .push_back(SpoolRecord{std::string_view(prefixes).substr(i * kPrefix, kPrefix),
+                               records[i].id, records[i].payload});
     (to_low ? low_at : high_at).push_back(i);
   }
   AppendResult out;
@@ -219,13 +231,13 @@ Result<AppendResult> LaneSpool::append(const std::vector<SpoolEntry>& records) {
   return out;
 }
 
-Result<AppendResult> LaneSpool::append_run(size_t lane, const std::vector<SpoolEntry>& run) {
+Result<AppendResult> LaneSpool::append_run(size_t lane, const std::vector<SpoolRecord>& run) {
   AppendResult out;
   if (run.empty()) {
     return out;
   }
-  std::vector<SpoolEntry> rest;
-  const std::vector<SpoolEntry>* todo = &run;
+  std::vector<SpoolRecord> rest;
+  const std::vector<SpoolRecord>* todo = &run;
   int barren = 0;  // the low lane's own evictions in a row after which it took nothing
   while (true) {
     auto appended = lanes_[lane].spool->append(*todo);
@@ -253,7 +265,8 @@ Result<AppendResult> LaneSpool::append_run(size_t lane, const std::vector<SpoolE
 // Each lane's head, then a merge by (rank, sequence number). A lane whose head
 // stopped at the budget may hold a record that sorts before another lane's next one,
 // so the merge stops when it has used all of such a lane's records.
-Result<std::vector<SpoolEntry>> LaneSpool::peek(size_t max_records, uint64_t max_bytes) {
+Result<std::vector<SpoolEntry>> LaneSpool::peek(size_t max_records, uint64_t max_bytes,
+                                                const std::vector<SpoolPosition>& after) {
   const uint64_t durable = durable_seq_;
   struct Head {
     std::vector<SpoolEntry> entries;
@@ -266,7 +279,8 @@ Result<std::vector<SpoolEntry>> LaneSpool::peek(size_t max_records, uint64_t max
     if (lanes_[i].spool->stats().records == 0) {
       continue;
     }
-    auto peeked = lanes_[i].spool->peek(max_records, max_bytes, &heads[i].more);
+    auto peeked = lanes_[i].spool->peek(max_records, max_bytes, &heads[i].more,
+                                        i < after.size() ? after[i] : SpoolPosition{});
     if (!peeked.ok()) {
       return peeked.error_info();
     }
@@ -284,6 +298,7 @@ Result<std::vector<SpoolEntry>> LaneSpool::peek(size_t max_records, uint64_t max
   }
   std::vector<SpoolEntry> out;
   const size_t limit = std::max<size_t>(max_records, 1);
+  out.reserve(std::min<size_t>(limit, 4096));
   uint64_t bytes = 0;
   while (out.size() < limit) {
     size_t best = lanes_.size();

@@ -49,7 +49,11 @@ class LaneSpool {
   Result<AppendResult> append(const std::vector<SpoolEntry>& records) VIGIL_EXCLUDES(append_mu_);
   // The oldest unacknowledged records of all lanes, merged in emission order; each
   // carries its lane (SpoolEntry::lane) and its id without the sequence number.
-  Result<std::vector<SpoolEntry>> peek(size_t max_records, uint64_t max_bytes);
+  // `after`, when given, holds a position per lane (indexed by SpoolEntry::lane;
+  // {0, 0} for none): each lane is read from there when it is past its cursor, to
+  // read the batch after one still being sent or acknowledged.
+  Result<std::vector<SpoolEntry>> peek(size_t max_records, uint64_t max_bytes,
+                                       const std::vector<SpoolPosition>& after = {});
   // Acknowledges, in each lane, the records of `batch` (from peek()) and those before.
   Status ack(const std::vector<SpoolEntry>& batch);
   // The sum of the lanes' numbers.
@@ -63,6 +67,8 @@ class LaneSpool {
   static std::string sequenced_id(uint64_t seq, std::string_view id);
   // The sequence number of a frame id, stripping it off; 0 for an id without one.
   static uint64_t strip_sequence(std::string* id);
+  // Writes `seq` as the 16 hex digits in front of a frame id (no colon) at `out`.
+  static void write_sequence(uint64_t seq, char* out);
 
  private:
   struct Lane {
@@ -79,7 +85,7 @@ class LaneSpool {
   size_t lane_for(const SpoolEntry& e) const;
   // Appends one lane's records, evicting low-lane segments while the disk has no
   // room for them.
-  Result<AppendResult> append_run(size_t lane, const std::vector<SpoolEntry>& run)
+  Result<AppendResult> append_run(size_t lane, const std::vector<SpoolRecord>& run)
       VIGIL_REQUIRES(append_mu_);
   // Deletes the oldest segment that may go for `for_lane`: the low lane's, then the
   // drained lanes'. False when none is left.

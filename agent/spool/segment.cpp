@@ -101,13 +101,16 @@ size_t payload_kind(std::string_view payload) {
   return 0;
 }
 
-void encode_frame(std::string* out, std::string_view id, std::string_view payload) {
-  auto length = static_cast<uint32_t>(2 + id.size() + payload.size());
+void encode_frame(std::string* out, std::string_view id, std::string_view payload,
+                  std::string_view id_prefix) {
+  const size_t id_size = id_prefix.size() + id.size();
+  auto length = static_cast<uint32_t>(2 + id_size + payload.size());
   size_t start = out->size();
   out->append(reinterpret_cast<const char*>(kFrameMagic), sizeof kFrameMagic);
   put_u32(out, length);
   put_u32(out, 0);  // the checksum, filled in below
-  put_u16(out, static_cast<uint16_t>(id.size()));
+  put_u16(out, static_cast<uint16_t>(id_size));
+  out->append(id_prefix);
   out->append(id);
   out->append(payload);
   char* base = out->data() + start;

@@ -72,8 +72,10 @@ size_t payload_kind(std::string_view payload);
 inline uint64_t frame_size(size_t id_size, size_t payload_size) {
   return kFrameOverhead + id_size + payload_size;
 }
-// Appends one encoded frame to `out`; the caller checks the id and body limits.
-void encode_frame(std::string* out, std::string_view id, std::string_view payload);
+// Appends one encoded frame to `out`, whose id is id_prefix + id; the caller checks
+// the id and body limits.
+void encode_frame(std::string* out, std::string_view id, std::string_view payload,
+                  std::string_view id_prefix = {});
 
 struct Frame {
   uint64_t size = 0;  // whole frame, header included

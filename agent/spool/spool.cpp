@@ -572,6 +572,15 @@ void Spool::count_dropped(size_t kind, int64_t n) {
 }
 
 Result<AppendResult> Spool::append(const std::vector<SpoolEntry>& records) {
+  std::vector<SpoolRecord> refs;
+  refs.reserve(records.size());
+  for (const SpoolEntry& e : records) {
+    refs.push_back(SpoolRecord{{}, e.id, e.payload});
+  }
+  return append(refs);
+}
+
+Result<AppendResult> Spool::append(const std::vector<SpoolRecord>& records) {
   MutexLock serial(append_mu_);
   if (Status st = check_not_fatal(); !st.ok()) {
     return st.error_info();
@@ -615,17 +624,18 @@ Result<AppendResult> Spool::append(const std::vector<SpoolEntry>& records) {
   return result;
 }
 
-Result<size_t> Spool::write_frames(const std::vector<SpoolEntry>& records) {
+Result<size_t> Spool::write_frames(const std::vector<SpoolRecord>& records) {
   const size_t n = records.size();
   size_t refused = n;                // the first record the disk had no room for
   std::vector<size_t> dropped_here;  // records of this batch dropped by the cap
   for (size_t i = 0; i < n && refused == n; ++i) {
-    const SpoolEntry& r = records[i];
-    uint64_t frame = frame_size(r.id.size(), r.payload.size());
+    const SpoolRecord& r = records[i];
+    const size_t id_size = r.id_prefix.size() + r.id.size();
+    uint64_t frame = frame_size(id_size, r.payload.size());
     Room room = Room::kDrop;
-    if (r.id.size() > kMaxIdSize || frame - kFrameHeaderSize > kMaxFrameBody ||
+    if (id_size > kMaxIdSize || frame - kFrameHeaderSize > kMaxFrameBody ||
         frame + kSegmentHeaderSize > opts_.max_bytes) {
-      log_warning("spool " + dir_ + ": record " + r.id.substr(0, 64) + " of " +
+      log_warning("spool " + dir_ + ": record " + std::string(r.id.substr(0, 64)) + " of " +
                   std::to_string(frame) + " bytes can never fit; dropped");
     } else {
       auto made = make_room(frame, &refused);
@@ -645,7 +655,7 @@ Result<size_t> Spool::write_frames(const std::vector<SpoolEntry>& records) {
       dropped_here.push_back(i);
       continue;
     }
-    encode_frame(&buffer_, r.id, r.payload);
+    encode_frame(&buffer_, r.id, r.payload, r.id_prefix);
     buffer_ends_.push_back(buffer_.size());
     buffer_records_.push_back(i);
     buffer_kinds_.push_back(kind);
@@ -822,7 +832,8 @@ void Spool::close_stale_reader() {
   }
 }
 
-Result<std::vector<SpoolEntry>> Spool::peek(size_t max_records, uint64_t max_bytes, bool* more) {
+Result<std::vector<SpoolEntry>> Spool::peek(size_t max_records, uint64_t max_bytes, bool* more,
+                                            SpoolPosition after) {
   MutexLock reading(read_mu_);
   if (Status st = check_not_fatal(); !st.ok()) {
     return st.error_info();
@@ -834,7 +845,8 @@ Result<std::vector<SpoolEntry>> Spool::peek(size_t max_records, uint64_t max_byt
   if (more != nullptr) {
     *more = false;
   }
-  Status st = walk(cursor_, [&](const Frame& frame, SpoolPosition end) {
+  out.reserve(std::min<size_t>(limit, 4096));
+  Status st = walk(std::max(cursor_, after), [&](const Frame& frame, SpoolPosition end) {
     if (out.size() >= limit || (!out.empty() && bytes + frame.payload.size() > max_bytes)) {
       if (more != nullptr) {
         *more = true;

@@ -96,6 +96,14 @@ struct SpoolEntry {
   uint8_t lane = 0;
 };
 
+// A record for append(), by reference to what the caller holds: no copy is made
+// before it is encoded. Its frame's id is id_prefix + id.
+struct SpoolRecord {
+  std::string_view id_prefix;
+  std::string_view id;
+  std::string_view payload;
+};
+
 // What append() did with a batch of n records.
 struct AppendResult {
   // Records [0, taken) are durable in the spool, or were dropped by the spool_full
@@ -142,6 +150,9 @@ class Spool {
   // (any other failed write, or a failed fsync) is fatal: the spool refuses all
   // further calls, and the caller should exit and recover at restart (PostgreSQL's
   // fsyncgate: after a failed fsync the page cache cannot be trusted).
+  Result<AppendResult> append(const std::vector<SpoolRecord>& records)
+      VIGIL_EXCLUDES(append_mu_, read_mu_, mu_, stats_mu_);
+  // The same for records held as entries (their `end` and `lane` are ignored).
   Result<AppendResult> append(const std::vector<SpoolEntry>& records)
       VIGIL_EXCLUDES(append_mu_, read_mu_, mu_, stats_mu_);
 
@@ -149,8 +160,11 @@ class Spool {
   // from the unacknowledged head, in order, without consuming them. Each carries
   // the position where it ends, for ack().
   // *more, when given, says whether the batch stopped at the budget (more durable
-  // records follow) rather than at the end of what is durable.
-  Result<std::vector<SpoolEntry>> peek(size_t max_records, uint64_t max_bytes, bool* more = nullptr)
+  // records follow) rather than at the end of what is durable. With `after`, the
+  // read starts there instead, when it is past the cursor: the records before it
+  // are on their way already (an end from an earlier peek).
+  Result<std::vector<SpoolEntry>> peek(size_t max_records, uint64_t max_bytes, bool* more = nullptr,
+                                       SpoolPosition after = {})
       VIGIL_EXCLUDES(read_mu_, mu_, stats_mu_);
 
   // Acknowledges every record that ends at or before `through` (a SpoolEntry::end
@@ -205,7 +219,7 @@ class Spool {
   // not fit on the disk, when one did not.
   // Buffers and writes the records' frames; returns how many the disk took (all,
   // or those before the first it had no room for).
-  Result<size_t> write_frames(const std::vector<SpoolEntry>& records) VIGIL_REQUIRES(append_mu_)
+  Result<size_t> write_frames(const std::vector<SpoolRecord>& records) VIGIL_REQUIRES(append_mu_)
       VIGIL_EXCLUDES(mu_);
   // Makes what write_frames() wrote durable (fdatasync, and the folder's fsync
   // for a new segment); a failure is fatal.

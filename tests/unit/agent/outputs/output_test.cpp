@@ -379,6 +379,71 @@ TEST_CASE("with lanes, records of every kind arrive in emission order", "[output
   CHECK(f.finish() == 0);
 }
 
+TEST_CASE(
+    "while a batch is on the wire the next is read, and goes out before the first's "
+    "acknowledgement is stored, one request at a time",
+    "[output]") {
+  OutputConfig c = base_config();
+  c.batch_max = 10;
+  c.flush_interval = milliseconds(1000);  // every record is spooled before the first send
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  std::vector<Record> records;
+  for (int i = 0; i < 30; ++i) {
+    records.push_back(event(i));
+    f.output->enqueue(records.back());
+  }
+  // Never two requests at once: each batch goes out after the one before was answered.
+  size_t overlapping = 0;
+  f.endpoint.on_send = [&](const std::vector<SpoolEntry>&) {
+    overlapping += f.endpoint.answered.size() + 1 < f.endpoint.batches.size() ? 1 : 0;
+  };
+  f.endpoint.hold = true;
+  REQUIRE(f.run_until([&] { return f.endpoint.batches.size() == 1; }));
+  // The pool takes work in order: once this blocker holds every thread, the read of
+  // the second batch, queued when the first went out, is done; no acknowledgement
+  // can be stored from now on.
+  auto blocker = std::make_unique<PoolBlocker>(f.loop.get());
+  f.endpoint.release();
+  REQUIRE(f.run_until([&] { return f.endpoint.batches.size() == 2; }));
+  CHECK(f.endpoint.batches[1].ids == ids_of(records, 10, 10));
+  CHECK(f.output->status().spool_records == 30);  // the first batch's ack waits for the pool
+  CHECK(f.output->status().sent == 0);
+  blocker.reset();
+  f.endpoint.hold = false;
+  f.endpoint.release();
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 30 && f.output->drained(); }));
+  CHECK(f.endpoint.all_ids() == ids_of(records, 0, 30));
+  CHECK(overlapping == 0);
+  CHECK(f.output->status().spool_records == 0);
+  CHECK(f.fatal.empty());
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("a failed batch is sent again from its first record before what was read after it",
+          "[output]") {
+  OutputConfig c = base_config();
+  c.batch_max = 5;
+  c.flush_interval = milliseconds(1000);  // every record is spooled before the first send
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  // Accepted, refused with 503 (the third batch has been read meanwhile), then accepted.
+  f.endpoint.script = {SendOutcome{}, outcome(SendOutcome::Kind::kRetry, 503)};
+  std::vector<Record> records;
+  for (int i = 0; i < 15; ++i) {
+    records.push_back(event(i));
+    f.output->enqueue(records.back());
+  }
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 15 && f.output->drained(); }));
+  REQUIRE(f.endpoint.batches.size() == 4);
+  CHECK(f.endpoint.batches[0].ids == ids_of(records, 0, 5));
+  CHECK(f.endpoint.batches[1].ids == ids_of(records, 5, 5));
+  CHECK(f.endpoint.batches[2].ids == ids_of(records, 5, 5));
+  CHECK(f.endpoint.batches[3].ids == ids_of(records, 10, 5));
+  CHECK(f.output->status().failed == 1);
+  CHECK(f.finish() == 0);
+}
+
 TEST_CASE("output retries a batch with the same ids after a backoff", "[output]") {
   OutputConfig c = base_config();
   c.flush_interval = milliseconds(300);  // both records are spooled before the first send

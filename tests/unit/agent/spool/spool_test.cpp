@@ -208,6 +208,40 @@ TEST_CASE("an ack acknowledges the position it names, whatever was peeked since"
   CHECK(s->stats().records == 2);
 }
 
+TEST_CASE(
+    "a peek after a batch in flight reads what follows it, across segments, until the "
+    "cursor passes it",
+    "[spool]") {
+  test::TempDir tmp;
+  SpoolOptions opts;
+  opts.max_bytes = 64 << 10;  // 8 KiB segments: batches end in one segment, start in the next
+  auto s = open_spool(tmp.path(), opts);
+  REQUIRE(s->append(records(0, 300, 100)).ok());
+  REQUIRE(segment_files(tmp.path()).size() > 3);
+  std::vector<std::string> read;
+  SpoolPosition after;
+  for (int batch = 0; batch < 5; ++batch) {  // read ahead, nothing acknowledged
+    auto next = s->peek(30, UINT64_MAX, nullptr, after);
+    REQUIRE(next.ok());
+    REQUIRE(next.value().size() == 30);
+    for (const SpoolEntry& e : next.value()) {
+      read.push_back(e.id);
+    }
+    after = next.value().back().end;
+  }
+  CHECK(read == ids_from(0, 150));
+  CHECK(s->stats().records == 300);
+  // The cursor passes the position (drop_oldest, or an ack that came first): it decides.
+  REQUIRE(ack_first(*s, 170) == 170);
+  auto rest = s->peek(1000, UINT64_MAX, nullptr, after);
+  REQUIRE(rest.ok());
+  CHECK(ids(rest.value()) == ids_from(170, 130));
+  // Nothing after the last record.
+  auto none = s->peek(100, UINT64_MAX, nullptr, rest.value().back().end);
+  REQUIRE(none.ok());
+  CHECK(none.value().empty());
+}
+
 TEST_CASE("a reopened spool resumes at the acknowledged cursor", "[spool]") {
   test::TempDir tmp;
   SpoolOptions opts;

@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace vigil {
@@ -64,6 +65,30 @@ TEST_CASE("uuid_v4 is random with the version 4 bits", "[uuid]") {
     seen.insert(id);
   }
   CHECK(seen.size() == 100);
+}
+
+TEST_CASE("ids made on several threads at once are all distinct", "[uuid]") {
+  // Each thread draws its random bits from a buffer of its own, refilled every 16 ids.
+  std::vector<std::vector<std::string>> made(4);
+  std::vector<std::thread> threads;
+  for (auto& ids : made) {
+    threads.emplace_back([&ids] {
+      for (int i = 0; i < 2000; ++i) {
+        ids.push_back(i % 2 == 0 ? uuid_v4() : uuid_v7(std::chrono::system_clock::now()));
+      }
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  std::set<std::string> seen;
+  for (const auto& ids : made) {
+    for (const std::string& id : ids) {
+      REQUIRE(std::regex_match(id, kUuid));
+      seen.insert(id);
+    }
+  }
+  CHECK(seen.size() == 8000);
 }
 
 }  // namespace vigil
