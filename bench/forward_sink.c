@@ -5,10 +5,11 @@
 // Listens on 127.0.0.1 (any free port, written to PORT_FILE once it listens),
 // speaks HTTP/1.1 with keep-alive, one thread per connection, reads each body by
 // Content-Length into a reused buffer without parsing it, and answers
-// `GET /stats` with {"requests": N, "bytes": body bytes received}. Written in C
-// with OpenSSL so that the sink costs far less CPU than the agent it measures:
-// bench/forward reads this process's CPU seconds and prints the records per sink
-// CPU-second, the ceiling the sink itself would impose on one core.
+// `GET /stats` with {"requests": N, "bytes": body bytes received, "cpu_ns": the
+// CPU time its connection threads spent, handshakes included}. Written in C with
+// OpenSSL so that the sink costs far less CPU than the agent it measures:
+// bench/forward prints the records per sink CPU-second, the ceiling the sink itself
+// would impose on one core.
 //
 // Built by bench/forward only (never part of the agent).
 #define _GNU_SOURCE
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BUFFER_BYTES (1 << 20)
@@ -31,6 +33,16 @@
 
 static atomic_ullong g_requests;
 static atomic_ullong g_bytes;
+static atomic_ullong g_cpu_ns;
+
+// Adds this thread's CPU time since *last to g_cpu_ns.
+static void count_cpu(unsigned long long* last) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  unsigned long long now = (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+  atomic_fetch_add(&g_cpu_ns, now - *last);
+  *last = now;
+}
 
 struct conn {
   SSL* ssl;
@@ -89,6 +101,9 @@ static void* serve(void* arg) {
   struct conn* c = arg;
   char* buf = malloc(BUFFER_BYTES);
   size_t have = 0;
+  unsigned long long cpu = 0;
+  count_cpu(&cpu);
+  atomic_fetch_sub(&g_cpu_ns, cpu);  // counted from here on
   if (buf == NULL || SSL_accept(c->ssl) != 1) {
     goto out;
   }
@@ -118,10 +133,11 @@ static void* serve(void* arg) {
       left -= n;
     }
     if (is_get) {
-      char body[128];
-      snprintf(body, sizeof body, "{\"requests\": %llu, \"bytes\": %llu}",
+      char body[160];
+      snprintf(body, sizeof body, "{\"requests\": %llu, \"bytes\": %llu, \"cpu_ns\": %llu}",
                (unsigned long long)atomic_load(&g_requests),
-               (unsigned long long)atomic_load(&g_bytes));
+               (unsigned long long)atomic_load(&g_bytes),
+               (unsigned long long)atomic_load(&g_cpu_ns));
       if (reply(c->ssl, body) != 0) {
         break;
       }
@@ -131,9 +147,11 @@ static void* serve(void* arg) {
       if (reply(c->ssl, "{}") != 0) {
         break;
       }
+      count_cpu(&cpu);
     }
   }
 out:
+  count_cpu(&cpu);
   free(buf);
   SSL_free(c->ssl);
   close(c->fd);

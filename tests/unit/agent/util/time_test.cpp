@@ -17,6 +17,11 @@ TEST_CASE("format_rfc3339 handles times before the epoch", "[time]") {
   CHECK(format_rfc3339(from_millis(-2208988800000)) == "1900-01-01T00:00:00.000Z");
 }
 
+TEST_CASE("format_rfc3339 writes the first and the last millisecond a time can hold", "[time]") {
+  CHECK(format_rfc3339(SystemTime::min()) == "1677-09-21T00:12:43.146Z");
+  CHECK(format_rfc3339(SystemTime::max()) == "2262-04-11T23:47:16.854Z");
+}
+
 TEST_CASE("format_compact_utc writes the dead-letter stamp", "[time]") {
   CHECK(format_compact_utc(from_millis(1795526102123)) == "20261124T131502.123Z");
   CHECK(format_compact_utc(from_millis(-1)) == "19691231T235959.999Z");
