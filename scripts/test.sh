@@ -48,7 +48,13 @@ if [[ $(id -u) -eq 0 && "${VIGIL_IMAGE_TEST:-0}" == 1 ]]; then
   trap 'kill -- -"$image_pid" 2>/dev/null || true' EXIT
 fi
 
-stage() { echo "== $* (at ${SECONDS} s)"; }
+# Each stage says when it starts: seconds since the start, and CPU-seconds of the
+# commands run so far (on a busy machine the second says more than the first).
+cpu_log=$(mktemp /tmp/vigil-times.XXXXXX)
+stage() {
+  times >"$cpu_log"
+  echo "== $* (at ${SECONDS} s, $(awk 'NR == 2 { gsub(/[ms]/, " "); print int($1 * 60 + $2 + $3 * 60 + $4) }' "$cpu_log") CPU-s)"
+}
 
 stage "Release build, end-to-end and fault tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
