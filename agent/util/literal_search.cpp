@@ -195,10 +195,10 @@ __attribute__((target("avx2"))) size_t LiteralSearch::find_avx2(std::string_view
   const size_t n = hay.size();
   Tables t;
   for (size_t k = 0; k < kFingerprint; ++k) {
-    t.lo[k] =
-        _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(masks_[k][0])));
-    t.hi[k] =
-        _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(masks_[k][1])));
+    t.lo[k] = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(masks_[k][0])));
+    t.hi[k] = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(masks_[k][1])));
   }
   alignas(32) uint8_t buckets[64];
   size_t start = 0;
