@@ -322,6 +322,43 @@ TEST_CASE("log drops NUL bytes and keeps samples valid UTF-8 on binary garbage",
   CHECK(s.examples[0].find("bad utf8") != std::string::npos);
 }
 
+TEST_CASE("log counts a match whose line or literal straddles a read or a slice", "[log]") {
+  // Reads are 256 KiB; with slice_bytes = 300000 the second pass starts mid-line.
+  LogOptions o = beginning();
+  o.slice_bytes = GENERATE(size_t{4} << 20, size_t{300000});
+  Harness h(o);
+  std::string text;
+  double lines = 0;
+  auto filler_to = [&](size_t end) {  // ordinary lines up to exactly `end`
+    while (text.size() < end) {
+      std::string line = "Nov  3 10:00:00 web sshd[1]: Accepted publickey for deploy";
+      line.resize(std::min(line.size(), end - text.size() - 1));
+      text += line + "\n";
+      ++lines;
+    }
+  };
+  const size_t kRead = 256 * 1024;
+  for (size_t border : {kRead, 2 * kRead, size_t{300000}, 3 * kRead}) {
+    filler_to(border - 8);
+    text += "kernel ERROR at the border\r\n";  // "ERROR" spans the border
+    ++lines;
+  }
+  filler_to(text.size() + 5000);
+  append(h.log(), text);
+  double matched = 0;
+  double seen = 0;
+  for (int i = 0; i < 4; ++i) {
+    Sample s = h.collect();
+    matched += s.occurrences;
+    seen += metric(s, "lines");
+    for (const std::string& e : s.examples) {
+      CHECK(e == "kernel ERROR at the border");
+    }
+  }
+  CHECK(seen == lines);
+  CHECK(matched == 4);
+}
+
 TEST_CASE("log picks up a file that starts matching the glob later", "[log]") {
   LogOptions o;
   Harness h(o);
