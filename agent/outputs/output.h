@@ -139,6 +139,8 @@ class Output {
   void retry_later(const SendOutcome& outcome);
   void dead_letter(Batch batch, const SendOutcome& outcome);
   void resend_state();
+  void start_state_timer();
+  std::vector<std::string> open_incidents() const;
 
   uv_loop_t* loop_;
   OutputConfig config_;
