@@ -104,10 +104,12 @@ class Alertmanager:
 
 
 class Webhook:
-    """An HTTP server on loopback that keeps every JSON body POSTed to it."""
+    """An HTTP server on loopback that keeps every JSON body POSTed to it, and the
+    path each came to (several Alertmanagers may be given several paths)."""
 
     def __init__(self):
         self.bodies = []
+        self.paths = []
         self.lock = threading.Lock()
         hook = self
 
@@ -116,6 +118,7 @@ class Webhook:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with hook.lock:
                     hook.bodies.append(json.loads(body))
+                    hook.paths.append(self.path)
                 self.send_response(200)
                 self.end_headers()
 
@@ -132,6 +135,11 @@ class Webhook:
     def notifications(self):
         with self.lock:
             return list(self.bodies)
+
+    def notifications_by_path(self):
+        """[(path, body)] in the order they came."""
+        with self.lock:
+            return list(zip(self.paths, self.bodies))
 
     def stop(self):
         self.server.shutdown()
