@@ -531,15 +531,16 @@ void Output::send(Batch batch) {
       on_outcome(std::move(*b), SendOutcome{});
       return;
     }
-    sink_->send(now, [this, token, b](SendOutcome outcome) {
-      if (!token.valid()) {
-        return;
-      }
-      on_outcome(std::move(*b), std::move(outcome));
-    });
+    send_entries(now, b, token);
     return;
   }
-  sink_->send(b->entries, [this, token, b](SendOutcome outcome) {
+  send_entries(b->entries, b, token);
+}
+
+// The sink reads `entries` before it returns; `batch` is what the outcome concerns.
+void Output::send_entries(const std::vector<SpoolEntry>& entries, std::shared_ptr<Batch> batch,
+                          Liveness::Token token) {
+  sink_->send(entries, [this, token, b = std::move(batch)](SendOutcome outcome) {
     if (!token.valid()) {
       return;
     }
