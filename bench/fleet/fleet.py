@@ -451,6 +451,17 @@ def read_proxy_log(path, since):
     return out
 
 
+def openings(records, outage_start):
+    """Each agent's incident opening as its outputs saw it: the first failed request
+    of the outage, less the flush interval, in seconds from the outage's start."""
+    first = {}
+    for r in records:
+        if r["status"] in (0, 503) and r["t"] >= outage_start and r["inst"]:
+            t = r["t"] - outage_start - herd_sim.FLUSH
+            first[r["inst"]] = min(t, first.get(r["inst"], t))
+    return sorted(first.values())
+
+
 def pct(values, q):
     if not values:
         return float("nan")
@@ -588,8 +599,8 @@ def main():
         all_in = time.monotonic() - t0
         time.sleep(GROUP_WAIT + 2 * PEER_TIMEOUT + 5)
         time.sleep(1.0)  # the proxy writes its log every 0.5 s
-        result = analyse_outage(read_proxy_log(fleet.proxy_log, outage_start), outage_start,
-                                recovery, args.n)
+        records = read_proxy_log(fleet.proxy_log, outage_start)
+        result = analyse_outage(records, outage_start, recovery, args.n)
         delays = result.pop("delays")
         flaps, examples = poller.flap_count()
         fire = fleet.notifications("firing")
@@ -601,10 +612,17 @@ def main():
                        "by_replica": fleet.senders("firing", set(new_groups))})
         figures["outage"] = result
         log("after the outage: %s" % json.dumps(result))
-        sim = herd_sim.simulate(args.n, outage=args.outage, exec_interval=herd_sim.seconds(
-            args.exec_interval), outputs=REPLICAS, runs=5)
+        interval = herd_sim.seconds(args.exec_interval)
+        sim = herd_sim.simulate(args.n, outage=args.outage, exec_interval=interval,
+                                outputs=REPLICAS, runs=5)
         figures["simulation"] = sim
-        log("simulation of the same: %s" % json.dumps(sim))
+        log("simulation of the same, exec phases uniform: %s" % json.dumps(sim))
+        opened = openings(records, outage_start)
+        sim = herd_sim.simulate(len(opened), outage=args.outage, exec_interval=interval,
+                                outputs=REPLICAS, runs=5, opened=opened)
+        figures["simulation_seen_openings"] = sim
+        log("simulation of the same, from the openings seen (%.0f to %.0f s into the "
+            "outage): %s" % (opened[0], opened[-1], json.dumps(sim)))
         with open(fleet.w.file("delays.json"), "w") as f:
             json.dump(delays, f)
         poller.enabled = False

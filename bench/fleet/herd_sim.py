@@ -7,7 +7,10 @@ The model, one output at a time (each agent has `outputs` of them, one per repli
 each with its own backoff):
 - the outage starts at 0 and ends at `outage`; every flag is set at `flip` (1 s);
 - the exec check runs every `exec_interval` at a phase of its own, so the incident
-  opens uniformly within (flip, flip + exec_interval];
+  opens uniformly within (flip, flip + exec_interval]; or, given `opened`, at
+  those times (agents started within less than an exec interval of each other
+  have phases closer together than uniform: the bench passes the openings it
+  saw, each agent's first failed request less the flush interval);
 - the output waits `flush_interval` (1 s) for its batch to fill, then sends;
 - each failure waits min(1 s * 2^n, 60 s) * U(0.5, 1) before the n-th retry
   (n from 0), n growing until a request is answered;
@@ -48,15 +51,15 @@ def one_output(rng, outage, opened):
     return t, failures
 
 
-def run_once(rng, n, outage, exec_interval, outputs, flip=1.0, window=CAP + 10):
+def run_once(rng, n, outage, exec_interval, outputs, opened=None, flip=1.0, window=CAP + 10):
     firsts, failures = [], 0
     per_second = collections.Counter()
     per_second_first = collections.Counter()
     per_replica_first = [collections.Counter() for _ in range(outputs)]
-    for _ in range(n):
-        opened = flip + rng.uniform(0, exec_interval)
+    for i in range(n):
+        at = opened[i] if opened is not None else flip + rng.uniform(0, exec_interval)
         for r in range(outputs):
-            t, f = one_output(rng, outage, opened)
+            t, f = one_output(rng, outage, at)
             failures += f
             d = t - outage
             firsts.append(d)
@@ -81,10 +84,11 @@ def run_once(rng, n, outage, exec_interval, outputs, flip=1.0, window=CAP + 10):
     }
 
 
-def simulate(n, outage=600, exec_interval=60, outputs=3, runs=5, seed=17):
-    """Means over `runs` runs of each figure run_once() gives."""
+def simulate(n, outage=600, exec_interval=60, outputs=3, runs=5, seed=17, opened=None):
+    """Means over `runs` runs of each figure run_once() gives; `opened`, when given,
+    holds each of the n agents' incident opening (seconds into the outage)."""
     rng = random.Random(seed)
-    results = [run_once(rng, n, outage, exec_interval, outputs) for _ in range(runs)]
+    results = [run_once(rng, n, outage, exec_interval, outputs, opened) for _ in range(runs)]
     return {k: round(sum(r[k] for r in results) / runs, 2) for k in results[0]}
 
 
