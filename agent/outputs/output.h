@@ -133,12 +133,16 @@ class Output {
   void maybe_deliver();
   void on_peeked(Result<std::vector<SpoolEntry>> batch);
   void send(Batch batch);
+  void send_entries(const std::vector<SpoolEntry>& entries, std::shared_ptr<Batch> batch,
+                    Liveness::Token token);
   void on_outcome(Batch batch, SendOutcome outcome);
   void ack(const Batch& batch, std::function<void()> then);
   void finish_ack(bool from_memory, const std::function<void()>& then);
   void retry_later(const SendOutcome& outcome);
   void dead_letter(Batch batch, const SendOutcome& outcome);
   void resend_state();
+  void start_state_timer();
+  std::vector<std::string> open_incidents() const;
 
   uv_loop_t* loop_;
   OutputConfig config_;
