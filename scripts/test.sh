@@ -1,8 +1,8 @@
 #!/bin/bash
 # Installs what is missing, builds, and runs every test: the end-to-end and fault
 # tests on the Release binary, the unit tests under ASan+UBSan, the tests of what
-# runs on two threads under ThreadSanitizer, the sidecar image
-# beside an application (as root, with VIGIL_IMAGE_TEST=1), and the style check.
+# runs on two threads under ThreadSanitizer, the sidecar image beside an
+# application (as root, with VIGIL_IMAGE_TEST=1), and the style check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
