@@ -10,7 +10,9 @@ jobs=$(nproc)
 
 # Runs a Catch2 binary as two processes at once, each with every other test file,
 # and shows the whole output of a half that fails. One process per test case, as
-# ctest runs them, would start a sanitizer runtime 500 times.
+# ctest runs them, would start a sanitizer runtime 500 times. A half still running
+# after 10 minutes (it takes under one) is ended with SIGTERM, on which Catch2
+# names the test case it was in.
 run_in_halves() {
   local bin=$1 log=$2 tags halves=("" "") pids=() i status=0
   mapfile -t tags < <("$bin" --list-tags -# | grep -o '\[#[^]]*\]')
@@ -18,7 +20,7 @@ run_in_halves() {
     halves[i % 2]+="${halves[i % 2]:+,}${tags[i]}"
   done
   for i in 0 1; do
-    "$bin" -# --order rand "${halves[i]}" >"$log.$i" 2>&1 &
+    timeout 600 "$bin" -# --order rand "${halves[i]}" >"$log.$i" 2>&1 &
     pids+=($!)
   done
   for i in 0 1; do
