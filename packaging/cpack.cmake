@@ -41,9 +41,10 @@ set(CPACK_PACKAGE_VENDOR "vigil")
 set(CPACK_PACKAGE_CONTACT "vigil maintainers <vigil@example.com>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "lightweight host monitoring agent")
 string(CONCAT CPACK_PACKAGE_DESCRIPTION
-       "vigil watches CPU, memory, load, disks, log files, processes and Nagios-style\n"
-       "scripts, turns state changes into events, folds them into deduplicated, escalating\n"
-       "incidents, and delivers them over HTTPS, spooled on disk.")
+       "vigil watches CPU, memory, load, disks, log files, the systemd journal,\n"
+       "processes, HTTP and TCP endpoints and Nagios-style scripts, turns state changes\n"
+       "into events, folds them into deduplicated, escalating incidents, and delivers\n"
+       "them over HTTPS, spooled on disk.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

@@ -91,24 +91,29 @@ int once_command(const std::string& config_path) {
       ctx.once = true;
       ctx.services = services.services();
       std::shared_ptr<Collector> shared(std::move(collector).value().release());
-      c->runner = std::make_unique<CheckRunner>(&loop, real_clock(), *c->config, shared, ctx,
-                                                [raw, &remaining](Result<Sample> r, MonotonicTime) {
-                                                  if (raw->done) {
-                                                    return;
-                                                  }
-                                                  raw->done = true;
-                                                  --remaining;
-                                                  raw->runner->stop();
-                                                  if (r.ok()) {
-                                                    raw->sample = std::move(r).value();
-                                                  } else {
-                                                    raw->error = r.error();
-                                                  }
-                                                });
+      c->runner =
+          std::make_unique<CheckRunner>(&loop, real_clock(), *c->config, shared, ctx,
+                                        [raw, &remaining, &loop](Result<Sample> r, MonotonicTime) {
+                                          if (raw->done) {
+                                            return;
+                                          }
+                                          raw->done = true;
+                                          if (--remaining == 0) {
+                                            uv_stop(&loop);
+                                          }
+                                          raw->runner->stop();
+                                          if (r.ok()) {
+                                            raw->sample = std::move(r).value();
+                                          } else {
+                                            raw->error = r.error();
+                                          }
+                                        });
       c->runner->start(Duration(0));
     }
-    while (remaining > 0) {
-      uv_run(&loop, UV_RUN_ONCE);
+    // Until the last result: uv_stop() ends the run even when that result came from
+    // the timer phase and a hung collection still holds a pool thread.
+    if (remaining > 0) {
+      uv_run(&loop, UV_RUN_DEFAULT);
     }
     for (const auto& c : checks) {
       printf("%s\n", once_line(*c).c_str());

@@ -104,7 +104,9 @@ std::string prometheus_label_name(const std::string& key) {
 }
 
 std::string alertmanager_body(const std::vector<std::string>& incident_jsons, SystemTime now) {
-  // Coalesce: the latest record of each key is the state to send.
+  // Coalesce: the latest record of each incident is the state to send. By incident,
+  // not by key: the resolve of one incident and the opening of the next of the same
+  // check are two alerts (their vigil_problem differs), and both must go.
   std::map<std::string, nlohmann::json> latest;
   std::vector<std::string> order;
   for (const std::string& s : incident_jsons) {
@@ -112,7 +114,10 @@ std::string alertmanager_body(const std::vector<std::string>& incident_jsons, Sy
     if (rec.is_discarded() || !rec.is_object()) {
       continue;
     }
-    std::string key = string_field(rec, "key");
+    std::string key = string_field(rec, "incident_id");
+    if (key.empty()) {
+      key = string_field(rec, "key");
+    }
     if (latest.find(key) == latest.end()) {
       order.push_back(key);
     }

@@ -20,7 +20,7 @@ std::string vigil_body(const AgentInfo& agent, const std::vector<SpoolEntry>& ba
 // `pagerduty`: one Events API v2 object for one incident record.
 std::string pagerduty_body(const std::string& routing_key, const std::string& incident_json);
 
-// `alertmanager`: one alert per incident key, the latest record of each key
+// `alertmanager`: one alert per incident, the latest record of each incident
 // winning; `endsAt` is computed now (open: now + 5 m, resolved: resolved_at).
 std::string alertmanager_body(const std::vector<std::string>& incident_jsons, SystemTime now);
 

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "agent/loop/pool.h"
+#include "agent/outputs/alert_state.h"
 #include "agent/outputs/dead_letters.h"
 #include "agent/util/fs.h"
 #include "agent/util/log.h"
@@ -125,8 +126,30 @@ Status Output::open() {
 void Output::set_state_provider(std::function<std::vector<Record>()> fn) {
   state_provider_ = std::move(fn);
   if (config_.format == OutputFormat::kAlertmanager) {
-    state_timer_.start(kAlertmanagerResend, kAlertmanagerResend);
+    start_state_timer();
   }
+}
+
+// The first re-send comes at a random point of the period, so that agents started
+// together (a fleet's rollout, a power cut) do not re-send together ever after.
+void Output::start_state_timer() {
+  std::uniform_int_distribution<int64_t> phase(1, kAlertmanagerResend.count());
+  state_timer_.start(Duration(phase(rng_)), kAlertmanagerResend);
+}
+
+std::vector<std::string> Output::open_incidents() const {
+  // The open incidents this output would take now: with `silenced = skip` a muted
+  // one is left out, so Alertmanager lets its alert end at its endsAt; one below
+  // min_severity or min_level that never reached this output stays away too.
+  std::vector<std::string> open;
+  if (state_provider_) {
+    for (Record& r : state_provider_()) {
+      if (accepts(r)) {
+        open.push_back(std::move(r.json));
+      }
+    }
+  }
+  return open;
 }
 
 bool Output::accepts(const Record& r) const {
@@ -404,7 +427,7 @@ void Output::reconfigure(OutputConfig config, std::unique_ptr<Sink> sink, bool s
   flush_timer_.stop();
   if (state_provider_ && config_.format == OutputFormat::kAlertmanager) {
     if (!state_timer_.active()) {
-      state_timer_.start(kAlertmanagerResend, kAlertmanagerResend);
+      start_state_timer();
     }
   } else {
     state_timer_.stop();
@@ -602,7 +625,35 @@ void Output::send(Batch batch) {
   in_flight_records_ = batch.from_memory ? 0 : batch.entries.size();
   auto b = std::make_shared<Batch>(std::move(batch));
   Liveness::Token token = delivery_.guard();
-  sink_->send(b->entries, [this, token, b](SendOutcome outcome) {
+  if (config_.format == OutputFormat::kAlertmanager && state_provider_) {
+    // Alertmanager holds state, not history: the request carries what the receiver
+    // should hold now, built at each attempt (docs/RECORDS.md). A spooled firing
+    // state never overtakes the incident's present, however long the outage was.
+    std::vector<std::string> payloads;
+    payloads.reserve(b->entries.size());
+    for (const SpoolEntry& e : b->entries) {
+      payloads.push_back(e.payload);
+    }
+    std::vector<SpoolEntry> now;
+    for (std::string& p : alertmanager_state(payloads, open_incidents())) {
+      now.push_back(SpoolEntry{{}, std::move(p), {}});
+    }
+    if (now.empty()) {
+      // Nothing to tell: every record of the batch is superseded by a resolve further
+      // on. It is delivered in the sense that matters, and leaves the spool.
+      on_outcome(std::move(*b), SendOutcome{});
+      return;
+    }
+    send_entries(now, b, token);
+    return;
+  }
+  send_entries(b->entries, b, token);
+}
+
+// The sink reads `entries` before it returns; `batch` is what the outcome concerns.
+void Output::send_entries(const std::vector<SpoolEntry>& entries, std::shared_ptr<Batch> batch,
+                          Liveness::Token token) {
+  sink_->send(entries, [this, token, b = std::move(batch)](SendOutcome outcome) {
     if (!token.valid()) {
       return;
     }
@@ -795,14 +846,7 @@ void Output::resend_state() {
   if (!held_.empty() || (spool_ != nullptr && spool_->stats().records > 0)) {
     return;  // the queued records carry newer state; they go first
   }
-  // The open incidents this output would take now: with `silenced = skip` a
-  // muted one is left out, so Alertmanager lets its alert end at its endsAt.
-  std::vector<std::string> open;
-  for (Record& r : state_provider_()) {
-    if (!(r.silenced && config_.skip_silenced)) {
-      open.push_back(std::move(r.json));
-    }
-  }
+  std::vector<std::string> open = open_incidents();
   if (open.empty()) {
     return;
   }

@@ -138,11 +138,15 @@ class Output {
   static void advance(std::vector<SpoolPosition>* through, const std::vector<SpoolEntry>& entries);
   void read_again();
   void send(Batch batch);
+  void send_entries(const std::vector<SpoolEntry>& entries, std::shared_ptr<Batch> batch,
+                    Liveness::Token token);
   void on_outcome(Batch batch, SendOutcome outcome);
   void accept(Batch batch, std::function<void()> then);
   void retry_later(const SendOutcome& outcome);
   void dead_letter(Batch batch, const SendOutcome& outcome);
   void resend_state();
+  void start_state_timer();
+  std::vector<std::string> open_incidents() const;
 
   uv_loop_t* loop_;
   OutputConfig config_;

@@ -191,7 +191,8 @@ std::string metrics_text(const StatusSnapshot& s) {
   w.sample("vigil_problems_open", {}, static_cast<double>(s.problems.size()));
   write_outputs(w, s);
   w.family("vigil_log_skipped_bytes_total", "counter",
-           "Log bytes skipped (over-long lines, data gone before it was read).");
+           "Log bytes skipped (over-long lines, data gone before it was read); for a "
+           "journal check, entries lost unread.");
   for (const CheckStatus& c : s.checks) {
     for (const auto& [counter, total] : c.losses) {
       if (counter == "log_bytes_skipped") {

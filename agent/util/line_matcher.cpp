@@ -1,10 +1,12 @@
 #include "agent/util/line_matcher.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include <string.h>
 
 #include <optional>
 #include <utility>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "agent/util/literal_prefilter.h"
 
@@ -137,7 +139,7 @@ Result<LineMatcher> LineMatcher::create(const std::vector<PatternText>& match,
     for (const PatternText& p : match) {
       literals.push_back(required_literal(p.text));
     }
-    impl->prefilter = LiteralPrefilter::build(literals);
+    impl->prefilter = LiteralPrefilter::build(literals, options.simd);
   }
   // One match data for every call: the matcher runs on one thread, and only
   // whether a pattern matched is used, not where.
@@ -163,7 +165,56 @@ bool LineMatcher::matches(std::string_view line) const {
   return impl_->any(impl_->match, line) && !impl_->any(impl_->exclude, line);
 }
 
+size_t LineMatcher::match_lines(std::string_view lines,
+                                const std::function<void(std::string_view)>& on_match) const {
+  auto line_at = [&](size_t start, size_t nl) {
+    size_t end = nl > start && lines[nl - 1] == '\r' ? nl - 1 : nl;
+    return lines.substr(start, end - start);
+  };
+  size_t count = 0;
+  size_t pos = 0;
+  if (!impl_->prefilter) {
+    while (pos < lines.size()) {
+      size_t nl = lines.find('\n', pos);
+      if (nl == std::string_view::npos) {
+        nl = lines.size();
+      }
+      std::string_view line = line_at(pos, nl);
+      if (matches(line)) {
+        ++count;
+        on_match(line);
+      }
+      pos = nl + 1;
+    }
+    return count;
+  }
+  // A literal never holds a '\n' (required_literal ends its runs there), so the
+  // line that holds an occurrence is the one around it; the search goes on after
+  // that line, whether it matched or not.
+  while (pos < lines.size()) {
+    size_t hit = impl_->prefilter->find(lines, pos);
+    if (hit == std::string_view::npos) {
+      break;
+    }
+    const char* base = lines.data();
+    const auto* before = static_cast<const char*>(memrchr(base + pos, '\n', hit - pos));
+    size_t start = before != nullptr ? static_cast<size_t>(before - base) + 1 : pos;
+    const auto* after = static_cast<const char*>(memchr(base + hit, '\n', lines.size() - hit));
+    size_t nl = after != nullptr ? static_cast<size_t>(after - base) : lines.size();
+    std::string_view line = line_at(start, nl);
+    if (impl_->any(impl_->match, line) && !impl_->any(impl_->exclude, line)) {
+      ++count;
+      on_match(line);
+    }
+    pos = nl + 1;
+  }
+  return count;
+}
+
 bool LineMatcher::has_prefilter() const { return impl_->prefilter.has_value(); }
+bool LineMatcher::has_simd_prefilter() const {
+  return impl_->prefilter.has_value() && impl_->prefilter->simd();
+}
 size_t LineMatcher::match_programs() const { return impl_->match.size(); }
 
 }  // namespace vigil

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ struct PatternText {
 //   would shift (or the alternation does not compile): then each runs on its own.
 // - When every match pattern has a required literal of 4 bytes or more, a
 //   LiteralPrefilter rules out most lines before PCRE2 runs.
+// - match_lines() takes a block of whole lines: with the prefilter it searches the
+//   block for the literals (SIMD, see LiteralSearch) and runs PCRE2 only on the
+//   lines that hold one; so most lines cost no call at all, not even a lookup.
 // - Exclude patterns run only on lines that matched.
 // - A match limit bounds the work one pathological line can cost; a line that hits
 //   it does not count.
@@ -33,6 +37,7 @@ class LineMatcher {
   struct Options {
     bool combine = true;    // one alternation for all match patterns
     bool prefilter = true;  // the literal prefilter, when possible
+    bool simd = true;       // its SIMD search over blocks, when the CPU has it
   };
 
   static Result<LineMatcher> create(const std::vector<PatternText>& match,
@@ -48,7 +53,14 @@ class LineMatcher {
 
   bool matches(std::string_view line) const;
 
+  // Calls on_match for each line of `lines` that matches() and returns their count.
+  // `lines` holds whole lines, each ended by '\n'; a line is what comes before its
+  // '\n', less one '\r' at its end (as a LineSplitter cuts them).
+  size_t match_lines(std::string_view lines,
+                     const std::function<void(std::string_view)>& on_match) const;
+
   bool has_prefilter() const;
+  bool has_simd_prefilter() const;
   size_t match_programs() const;  // 1 when the patterns run as one alternation
 
  private:

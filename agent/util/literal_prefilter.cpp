@@ -191,19 +191,25 @@ std::string required_literal(std::string_view s) {
   return best;
 }
 
-std::optional<LiteralPrefilter> LiteralPrefilter::build(const std::vector<std::string>& literals) {
+std::optional<LiteralPrefilter> LiteralPrefilter::build(const std::vector<std::string>& literals,
+                                                        bool simd) {
   if (literals.empty()) {
     return std::nullopt;
   }
   LiteralPrefilter f;
   f.min_len_ = SIZE_MAX;
   for (const std::string& lit : literals) {
-    if (lit.size() < kMinLiteral) {
+    // A literal with a newline (a backslash before a raw newline in the pattern)
+    // is in no line: PCRE2 alone decides then.
+    if (lit.size() < kMinLiteral || lit.find('\n') != std::string::npos) {
       return std::nullopt;
     }
     f.min_len_ = std::min(f.min_len_, lit.size());
   }
   f.literals_ = literals;
+  if (simd) {
+    f.search_ = LiteralSearch::build(literals);
+  }
   f.stride_ = f.min_len_ - 3;
   f.bitmap_.assign((size_t{1} << kBitmapBits) / 64, 0);
   f.heads_.assign(kBuckets, kNone);
@@ -223,12 +229,22 @@ std::optional<LiteralPrefilter> LiteralPrefilter::build(const std::vector<std::s
 }
 
 bool LiteralPrefilter::may_match(std::string_view line) const {
-  size_t len = line.size();
-  if (len < min_len_) {
-    return false;
+  return line.size() >= min_len_ && sample(line, 0) != std::string_view::npos;
+}
+
+size_t LiteralPrefilter::find(std::string_view hay, size_t from) const {
+  if (search_) {
+    return search_->find(hay, from);
   }
-  const char* p = line.data();
-  for (size_t i = 0; i + 4 <= len; i += stride_) {
+  return sample(hay, from);
+}
+
+// Windows are sampled from `from` on, so an occurrence that starts there or later
+// covers one of them; one that started earlier is not reported.
+size_t LiteralPrefilter::sample(std::string_view hay, size_t from) const {
+  size_t len = hay.size();
+  const char* p = hay.data();
+  for (size_t i = from; i + 4 <= len; i += stride_) {
     uint32_t v = 0;
     memcpy(&v, p + i, 4);
     uint32_t h = hash(v);
@@ -237,17 +253,17 @@ bool LiteralPrefilter::may_match(std::string_view line) const {
     }
     for (uint32_t g = heads_[h & (kBuckets - 1)]; g != kNone; g = grams_[g].next) {
       const Gram& gram = grams_[g];
-      if (gram.value != v || i < gram.offset) {
+      if (gram.value != v || i < from + gram.offset) {
         continue;
       }
       const std::string& lit = literals_[gram.literal];
       size_t start = i - gram.offset;
       if (start + lit.size() <= len && memcmp(p + start, lit.data(), lit.size()) == 0) {
-        return true;
+        return start;
       }
     }
   }
-  return false;
+  return std::string_view::npos;
 }
 
 }  // namespace vigil

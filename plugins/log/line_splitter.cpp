@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "agent/util/line_scan.h"
+
 namespace vigil {
 namespace {
 
@@ -24,9 +26,50 @@ void LineSplitter::emit(const char* p, size_t n, LineHandler& sink) {
   sink.on_line(std::string_view(p, n));
 }
 
+void LineHandler::on_lines(std::string_view lines, size_t count) {
+  (void)count;
+  size_t pos = 0;
+  while (pos < lines.size()) {
+    size_t nl = lines.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? lines.size() : nl;
+    size_t len = end - pos;
+    if (len > 0 && lines[end - 1] == '\r') {
+      --len;
+    }
+    on_line(lines.substr(pos, len));
+    pos = end + 1;
+  }
+}
+
 void LineSplitter::feed(char* data, size_t n, LineHandler& sink) {
-  char* p = data;
+  if (n == 0) {
+    return;
+  }
   char* end = data + n;
+  auto* first = static_cast<char*>(memchr(data, '\n', n));
+  if (first == nullptr) {
+    feed_lines(data, end, sink);
+    return;
+  }
+  // The first line may end one begun by an earlier feed: alone, with the state.
+  char* p = first + 1;
+  feed_lines(data, p, sink);
+  auto* last = static_cast<char*>(memrchr(p, '\n', static_cast<size_t>(end - p)));
+  if (last != nullptr) {
+    // Whole lines, each after a newline of this feed: no carry, no skipping.
+    std::string_view block(p, static_cast<size_t>(last + 1 - p));
+    LineScan scan = scan_lines(block, max_line_);
+    if (scan.clean) {
+      sink.on_lines(block, scan.lines);
+    } else {
+      feed_lines(p, last + 1, sink);
+    }
+    p = last + 1;
+  }
+  feed_lines(p, end, sink);
+}
+
+void LineSplitter::feed_lines(char* p, char* end, LineHandler& sink) {
   while (p < end) {
     auto* nl = static_cast<char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
     char* seg_end = nl != nullptr ? nl : end;

@@ -12,6 +12,11 @@ class LineHandler {
  public:
   virtual ~LineHandler() = default;
   virtual void on_line(std::string_view line) = 0;
+  // A block of `count` whole lines, each ended by '\n' (with a '\r' before it for
+  // CRLF), none over max_line and without NUL bytes: what on_line would get line by
+  // line, at once, so that a matcher can search the block as a whole. By default,
+  // on_line for each.
+  virtual void on_lines(std::string_view lines, size_t count);
   // Bytes of over-long lines beyond max_line, dropped unread.
   virtual void on_skipped(uint64_t bytes) = 0;
 };
@@ -26,6 +31,10 @@ class LineHandler {
 //   splitter never holds more than max_line bytes of one line, and a huge line does
 //   not stop the file (Fluent Bit's default does).
 // - One trailing `\r` is dropped from each line (CRLF logs).
+// - The lines between the first and the last newline of what is fed go to the
+//   handler as one block (on_lines) when one pass (scan_lines) finds them plain:
+//   no NUL, none over max_line. Otherwise, and for the lines at both ends, which
+//   may continue or end a line of another read, one line at a time.
 //
 // The unfinished last line is kept in memory, not persisted: its raw size
 // (pending_raw) tells the caller where to resume after a restart, so that the line
@@ -51,6 +60,8 @@ class LineSplitter {
 
  private:
   void emit(const char* p, size_t n, LineHandler& sink);
+  // One line at a time; `end` is just after a newline, or the end of the data.
+  void feed_lines(char* p, char* end, LineHandler& sink);
 
   size_t max_line_;
   std::string carry_;  // the unfinished line, NULs removed, at most max_line_ bytes

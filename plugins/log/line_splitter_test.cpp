@@ -82,5 +82,55 @@ TEST_CASE("splitter reset returns the bytes of the dropped partial line", "[log]
   CHECK(sink.lines == std::vector<std::string>{"done"});
 }
 
+// Records how lines arrived: blocks (on_lines) are split here the way the default
+// on_lines does it, so that both paths give comparable lines.
+struct CountBlocks : Collect {
+  size_t blocks = 0;
+  size_t block_lines = 0;
+  void on_lines(std::string_view block, size_t count) override {
+    ++blocks;
+    block_lines += count;
+    LineHandler::on_lines(block, count);
+  }
+};
+
+TEST_CASE("splitter hands the whole lines of a read to the handler as one block", "[log]") {
+  LineSplitter s(100);
+  CountBlocks sink;
+  feed(s, "par", sink);
+  feed(s, "tial\none\ntwo\r\n\nthree\nhal", sink);
+  // The first line finishes the partial one; the last is unfinished: one at a time.
+  CHECK(sink.blocks == 1);
+  CHECK(sink.block_lines == 4);
+  CHECK(sink.lines == std::vector<std::string>{"partial", "one", "two", "", "three"});
+  CHECK(s.pending_raw() == 3);
+}
+
+TEST_CASE("splitter gives the same lines whether a read is cut anywhere or not at all", "[log]") {
+  // NULs, an over-long line, CRLF, empty lines: blocks holding them go line by line.
+  using namespace std::string_literals;
+  std::string text = "a\nbb\r\n\ncc\0c\nddddddddddddd\ne\n\0\0\nfff\ng"s;
+  Collect whole;
+  LineSplitter one(8);
+  std::string copy = text;
+  one.feed(copy.data(), copy.size(), whole);
+  one.flush(whole);
+  CHECK(whole.lines == std::vector<std::string>{"a", "bb", "", "ccc", "dddddddd", "e", "fff", "g"});
+  CHECK(whole.skipped == 5);
+  for (size_t cut1 = 0; cut1 <= text.size(); ++cut1) {
+    for (size_t cut2 = cut1; cut2 <= text.size(); cut2 += 3) {
+      CountBlocks parts;
+      LineSplitter s(8);
+      feed(s, text.substr(0, cut1), parts);
+      feed(s, text.substr(cut1, cut2 - cut1), parts);
+      feed(s, text.substr(cut2), parts);
+      s.flush(parts);
+      CAPTURE(cut1, cut2);
+      CHECK(parts.lines == whole.lines);
+      CHECK(parts.skipped == whole.skipped);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vigil

@@ -103,9 +103,19 @@ void LogCollector::stop() {
 
 void LogCollector::on_line(std::string_view line) {
   ++lines_;
-  if (!matcher_.matches(line)) {
-    return;
+  if (matcher_.matches(line)) {
+    on_match(line);
   }
+}
+
+// Most lines come here, a block of whole lines per read: the matcher searches the
+// block for its literals instead of being called line by line.
+void LogCollector::on_lines(std::string_view lines, size_t count) {
+  lines_ += count;
+  matcher_.match_lines(lines, [this](std::string_view line) { on_match(line); });
+}
+
+void LogCollector::on_match(std::string_view line) {
   ++matched_;
   if (samples_.size() < kMaxExampleLines) {
     samples_.push_back(sanitize_utf8(line, kSampleBytes));

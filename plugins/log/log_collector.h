@@ -86,6 +86,8 @@ class LogCollector final : public Collector, private LineHandler {
   struct TrackedFile;
 
   void on_line(std::string_view line) override;
+  void on_lines(std::string_view lines, size_t count) override;
+  void on_match(std::string_view line);
   void on_skipped(uint64_t bytes) override;
   void count_skipped(const std::string& path, uint64_t bytes);
 

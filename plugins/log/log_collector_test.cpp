@@ -13,6 +13,7 @@
 #include "agent/services/file_watcher_uv.h"
 #include "agent/util/strings.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_loop.h"
 
 namespace vigil {
 namespace {
@@ -322,6 +323,43 @@ TEST_CASE("log drops NUL bytes and keeps samples valid UTF-8 on binary garbage",
   CHECK(s.examples[0].find("bad utf8") != std::string::npos);
 }
 
+TEST_CASE("log counts a match whose line or literal straddles a read or a slice", "[log]") {
+  // Reads are 256 KiB; with slice_bytes = 300000 the second pass starts mid-line.
+  LogOptions o = beginning();
+  o.slice_bytes = GENERATE(size_t{4} << 20, size_t{300000});
+  Harness h(o);
+  std::string text;
+  double lines = 0;
+  auto filler_to = [&](size_t end) {  // ordinary lines up to exactly `end`
+    while (text.size() < end) {
+      std::string line = "Nov  3 10:00:00 web sshd[1]: Accepted publickey for deploy";
+      line.resize(std::min(line.size(), end - text.size() - 1));
+      text += line + "\n";
+      ++lines;
+    }
+  };
+  const size_t kRead = 256 * 1024;
+  for (size_t border : {kRead, 2 * kRead, size_t{300000}, 3 * kRead}) {
+    filler_to(border - 8);
+    text += "kernel ERROR at the border\r\n";  // "ERROR" spans the border
+    ++lines;
+  }
+  filler_to(text.size() + 5000);
+  append(h.log(), text);
+  double matched = 0;
+  double seen = 0;
+  for (int i = 0; i < 4; ++i) {
+    Sample s = h.collect();
+    matched += s.occurrences;
+    seen += metric(s, "lines");
+    for (const std::string& e : s.examples) {
+      CHECK(e == "kernel ERROR at the border");
+    }
+  }
+  CHECK(seen == lines);
+  CHECK(matched == 4);
+}
+
 TEST_CASE("log picks up a file that starts matching the glob later", "[log]") {
   LogOptions o;
   Harness h(o);
@@ -363,10 +401,9 @@ TEST_CASE("log in once mode persists nothing and reads only from the beginning w
 }
 
 TEST_CASE("log reads on change notifications so that copytruncate loses nothing", "[log]") {
-  uv_loop_t loop;
-  REQUIRE(uv_loop_init(&loop) == 0);
+  test::TestLoop loop;
   {
-    UvFileWatcher watcher(&loop, UvFileWatcher::Options{.coalesce = Duration(1)});
+    UvFileWatcher watcher(loop.get(), UvFileWatcher::Options{.coalesce = Duration(1)});
     Services services;
     services.watcher = &watcher;
     Harness h(beginning());
@@ -376,32 +413,21 @@ TEST_CASE("log reads on change notifications so that copytruncate loses nothing"
     CHECK(h.c->watched_paths() == 1);
     uint64_t passes = h.c->notify_passes();
     append(h.log(), "ERROR before truncation\n");
-    uint64_t deadline = uv_now(&loop) + 10000;
-    uv_timer_t tick;
-    uv_timer_init(&loop, &tick);
-    uv_timer_start(
-        &tick, [](uv_timer_t*) {}, 10, 10);  // bounds each UV_RUN_ONCE
-    while (h.c->notify_passes() == passes && uv_now(&loop) < deadline) {
-      uv_run(&loop, UV_RUN_ONCE);
-    }
-    uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
-    REQUIRE(h.c->notify_passes() > passes);
+    REQUIRE(loop.run_until([&] { return h.c->notify_passes() > passes; }));
     REQUIRE(truncate(h.log().c_str(), 0) == 0);
     append(h.log(), "ERROR after\n");
     Sample s = h.collect();
     CHECK(s.examples == std::vector<std::string>{"ERROR before truncation", "ERROR after"});
     h.c->stop();
   }
-  uv_run(&loop, UV_RUN_DEFAULT);
-  CHECK(uv_loop_close(&loop) == 0);
+  CHECK(loop.close() == 0);
 }
 
 TEST_CASE("log drains a backlog between collections, a slice per loop turn", "[log]") {
-  uv_loop_t loop;
-  REQUIRE(uv_loop_init(&loop) == 0);
+  test::TestLoop loop;
   {
     // A change notification would take a minute: only the backlog's own passes run.
-    UvFileWatcher watcher(&loop, UvFileWatcher::Options{.coalesce = Duration(60000)});
+    UvFileWatcher watcher(loop.get(), UvFileWatcher::Options{.coalesce = Duration(60000)});
     Services services;
     services.watcher = &watcher;
     LogOptions o = beginning();
@@ -416,18 +442,16 @@ TEST_CASE("log drains a backlog between collections, a slice per loop turn", "[l
     append(h.log(), backlog);  // 20,000 bytes: five slices
     Sample first = h.collect();
     CHECK(metric(first, "lines") == 40);  // one slice in the collection itself
-    uint64_t deadline = uv_now(&loop) + 10000;
-    while (h.c->notify_passes() < 4 && uv_now(&loop) < deadline) {
-      uv_run(&loop, UV_RUN_ONCE);
-    }
+    // TestLoop's ticking timer matters here: when the last pass runs from the
+    // timer phase, UV_RUN_ONCE alone would then wait for I/O that never comes.
+    loop.run_until([&] { return h.c->notify_passes() >= 4; });
     CHECK(h.c->notify_passes() == 4);  // the other four, each at a loop turn of its own
     Sample next = h.collect();
     CHECK(metric(next, "lines") == 160);
     CHECK(metric(next, "matches") == 200);  // the window holds both collections
     h.c->stop();
   }
-  uv_run(&loop, UV_RUN_DEFAULT);
-  CHECK(uv_loop_close(&loop) == 0);
+  CHECK(loop.close() == 0);
 }
 
 }  // namespace

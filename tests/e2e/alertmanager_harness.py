@@ -1,6 +1,7 @@
 """A real Alertmanager (the Debian package's prometheus-alertmanager) as a child
-process of a test, on loopback, without clustering; and a webhook receiver that
-records the notifications Alertmanager sends it."""
+process of a test, on loopback, without clustering unless asked (the fleet bench
+runs three as a cluster); and a webhook receiver that records the notifications
+Alertmanager sends it."""
 
 import datetime
 import http.server
@@ -44,27 +45,39 @@ def parse_time(text):
 
 
 class Alertmanager:
-    """prometheus-alertmanager with `config` (YAML text), its data and log in `workdir`."""
+    """prometheus-alertmanager with `config` (YAML text), its data and log in `workdir`.
 
-    def __init__(self, workdir, config):
+    `name` tells several apart in one workdir (their config, data and log files);
+    `cluster` is None (no clustering) or (listen port, [peer "host:port", ...]).
+    After a first start(), start() again (after stop()) keeps the web port."""
+
+    def __init__(self, workdir, config, name="alertmanager", cluster=None):
         self.workdir = workdir
-        self.config = workdir.write("alertmanager.yml", config)
+        self.name = name
+        self.config = workdir.write(name + ".yml", config)
+        self.cluster = cluster
         self.proc = None
         self.log = None
         self.base = None
+        self.port = None
 
     def start(self):
-        self.log = open(self.workdir.file("alertmanager.log"), "w")
+        self.log = open(self.workdir.file(self.name + ".log"), "a")
+        data = self.workdir.file("am-data" if self.name == "alertmanager" else self.name + "-data")
+        if self.cluster is None:
+            cluster = ["--cluster.listen-address="]
+        else:
+            cluster = ["--cluster.listen-address=127.0.0.1:%d" % self.cluster[0]]
+            cluster += ["--cluster.peer=" + p for p in self.cluster[1]]
         # Alertmanager cannot report the port it bound, so pick one first and try
         # again with another if it was taken meanwhile.
         for _ in range(5):
-            port = free_port()
+            port = self.port or free_port()
             self.base = "http://127.0.0.1:%d" % port
             self.proc = subprocess.Popen(
                 [ALERTMANAGER, "--config.file=" + self.config,
-                 "--storage.path=" + self.workdir.file("am-data"),
-                 "--web.listen-address=127.0.0.1:%d" % port,
-                 "--cluster.listen-address="],
+                 "--storage.path=" + data,
+                 "--web.listen-address=127.0.0.1:%d" % port] + cluster,
                 stdout=self.log, stderr=subprocess.STDOUT)
 
             def ready():
@@ -73,6 +86,7 @@ class Alertmanager:
                 return "ready" if get(self.base + "/-/ready")[0] == 200 else None
 
             if wait_for(ready, timeout=30, what="Alertmanager's /-/ready") == "ready":
+                self.port = port
                 return self
             self.proc.wait()  # the port was taken meanwhile: another one
         raise AssertionError("Alertmanager did not start; its log:\n" +
@@ -90,10 +104,12 @@ class Alertmanager:
 
 
 class Webhook:
-    """An HTTP server on loopback that keeps every JSON body POSTed to it."""
+    """An HTTP server on loopback that keeps every JSON body POSTed to it, and the
+    path each came to (several Alertmanagers may be given several paths)."""
 
     def __init__(self):
         self.bodies = []
+        self.paths = []
         self.lock = threading.Lock()
         hook = self
 
@@ -102,6 +118,7 @@ class Webhook:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with hook.lock:
                     hook.bodies.append(json.loads(body))
+                    hook.paths.append(self.path)
                 self.send_response(200)
                 self.end_headers()
 
@@ -118,6 +135,11 @@ class Webhook:
     def notifications(self):
         with self.lock:
             return list(self.bodies)
+
+    def notifications_by_path(self):
+        """[(path, body)] in the order they came."""
+        with self.lock:
+            return list(zip(self.paths, self.bodies))
 
     def stop(self):
         self.server.shutdown()

@@ -58,6 +58,22 @@ class Once(unittest.TestCase):
         self.assertEqual(by["now"]["state"], "critical")
         self.assertEqual(by["later"]["state"], "ok")
 
+    def test_a_check_past_its_timeout_is_reported_and_once_returns(self):
+        # A command that ignores SIGTERM outlives its timeout; `once` reports the
+        # failure and exits instead of waiting for it.
+        path = self.w.write("v.ini", "\n".join([
+            "[agent]", "state_dir = " + self.w.file("state"),
+            "[exec stuck]", "command = /bin/sh -c 'trap \"\" TERM; sleep 30'", "timeout = 1s",
+            "[load]",
+            "",
+        ]))
+        r = run_cli(["once", "-c", path], timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        by = {json.loads(l)["name"]: json.loads(l) for l in r.stdout.strip().splitlines()}
+        self.assertEqual(by["stuck"]["state"], "unknown")
+        self.assertIn("timed out", by["stuck"]["error"])
+        self.assertEqual(by["load"]["state"], "ok")
+
     def test_procfs_fixture_tree_is_read(self):
         proc = os.path.join(self.w.path, "proc")
         os.makedirs(proc)

@@ -138,13 +138,14 @@ TEST_CASE("pagerduty links only an http(s) runbook", "[formats]") {
   }
 }
 
-TEST_CASE("alertmanager body sends the latest state of each key", "[formats]") {
+TEST_CASE("alertmanager body sends the latest state of each incident", "[formats]") {
   SystemTime now = from_millis(1795526102123);  // 2026-11-24T13:15:02.123Z
   json root_open = incident_record("open", "warning");
   json root_update = incident_record("update", "critical");
   json root_resolve = incident_record("resolve", "critical");
   json cpu_open = incident_record("open", "warning");
   cpu_open["key"] = "web1/cpu";
+  cpu_open["incident_id"] = "0190a1b2-0000-7000-8000-0000000000bb";
   cpu_open["check"] = "cpu";
   cpu_open["runbook"] = nullptr;
   cpu_open["tags"] = {{"env", "prod"}, {"team-name", "ops"}, {"1st", "a"}, {"k.v/x", "b"}};
@@ -214,6 +215,23 @@ TEST_CASE("alertmanager body skips records that are not JSON objects", "[formats
   json j = parse(alertmanager_body({"not json", "[1]", rec.dump()}, from_millis(0)));
   CHECK(j.size() == 1);
   CHECK(parse(alertmanager_body({}, from_millis(0))) == json::array());
+}
+
+TEST_CASE("alertmanager body keeps the resolve of one incident beside the next of its key",
+          "[formats]") {
+  // A check that recovered and failed again within one batch: two incidents of
+  // one key, two alerts (vigil_problem differs). The first one's resolve must go,
+  // or its alert stays active until its last endsAt.
+  json first_resolve = incident_record("resolve", "critical");
+  json second_open = incident_record("open", "critical");
+  second_open["incident_id"] = "0190a1b2-0000-7000-8000-0000000000cc";
+  json j = parse(
+      alertmanager_body({first_resolve.dump(), second_open.dump()}, from_millis(1795526102123)));
+  REQUIRE(j.size() == 2);
+  CHECK(j[0]["labels"]["vigil_problem"] == first_resolve["incident_id"]);
+  CHECK(j[0]["endsAt"] == "2026-11-24T13:20:00.000Z");
+  CHECK(j[1]["labels"]["vigil_problem"] == second_open["incident_id"]);
+  CHECK(j[1]["endsAt"] == "2026-11-24T13:20:02.123Z");
 }
 
 TEST_CASE("prometheus_label_name makes valid label names", "[formats]") {

@@ -1142,4 +1142,106 @@ TEST_CASE("an output on a really full disk holds records and spools them once it
   CHECK(loop.close() == 0);
 }
 
+// An incident record as the incident manager makes it, with what the Alertmanager
+// output reads: `incident_id`, `status`, and `v` to tell versions apart.
+Record am_incident(const std::string& id, const std::string& action, CheckState severity,
+                   int v = 0) {
+  Record r = incident("h/" + id, severity, 0, action == "resolve");
+  r.json = json{
+      {"kind", "incident"},
+      {"id", r.id},
+      {"incident_id", id},
+      {"key", r.key},
+      {"action", action},
+      {"status", action == "resolve" ? "resolved" : "open"},
+      {"v", v}}.dump();
+  return r;
+}
+
+bool carries(const Endpoint::Batch& b, const Record& r) {
+  return std::find(b.payloads.begin(), b.payloads.end(), r.json) != b.payloads.end();
+}
+
+TEST_CASE("an alertmanager backlog after an outage is sent as the incidents are now",
+          "[output][alert_state]") {
+  OutputConfig c = base_config();
+  c.format = OutputFormat::kAlertmanager;
+  c.batch_max = 2;
+  c.flush_interval = milliseconds(300);  // the three records are spooled before the first send
+  Fixture f(c);
+  // The incident manager's open incidents, as it would render them now.
+  Record b_then = am_incident("b", "update", CheckState::kWarning, 1);
+  Record b_now = am_incident("b", "update", CheckState::kCritical, 2);
+  std::vector<Record> open = {b_then};
+  f.output->set_state_provider([&] { return open; });
+  REQUIRE(f.output->open().ok());
+  // While the endpoint is down, a opens and resolves, b opens; b turns critical
+  // before the retry.
+  f.endpoint.script = {outcome(SendOutcome::Kind::kRetry, 503)};
+  f.endpoint.on_send = [&](const std::vector<SpoolEntry>&) { open = {b_now}; };
+  Record a_open = am_incident("a", "open", CheckState::kCritical);
+  Record b_open = am_incident("b", "open", CheckState::kWarning);
+  Record a_resolve = am_incident("a", "resolve", CheckState::kCritical);
+  for (const Record& r : {a_open, b_open, a_resolve}) {
+    REQUIRE(f.output->offer(r));
+  }
+  REQUIRE(f.run_until([&] { return f.output->drained() && f.output->status().sent == 3; }));
+  REQUIRE(f.endpoint.batches.size() >= 2);
+  // Each attempt is built when it is made: first b as it was, then b as it is.
+  CHECK(f.endpoint.batches[0].payloads == std::vector<std::string>{b_then.json});
+  for (size_t i = 0; i < f.endpoint.batches.size(); ++i) {
+    INFO("request " << i);
+    // A spooled firing state is never sent: a resolved since, b changed since.
+    CHECK_FALSE(carries(f.endpoint.batches[i], a_open));
+    CHECK_FALSE(carries(f.endpoint.batches[i], b_open));
+    if (i > 0) {
+      CHECK(carries(f.endpoint.batches[i], b_now));
+      CHECK_FALSE(carries(f.endpoint.batches[i], b_then));
+    }
+  }
+  CHECK(carries(f.endpoint.batches.back(), a_resolve));
+  CHECK(f.output->status().failed == 1);
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("an alertmanager batch superseded by a later resolve leaves the spool unsent",
+          "[output][alert_state]") {
+  OutputConfig c = base_config();
+  c.format = OutputFormat::kAlertmanager;
+  c.batch_max = 1;
+  Fixture f(c);
+  f.output->set_state_provider([] { return std::vector<Record>{}; });
+  REQUIRE(f.output->open().ok());
+  Record a_open = am_incident("a", "open", CheckState::kCritical);
+  Record a_resolve = am_incident("a", "resolve", CheckState::kCritical);
+  REQUIRE(f.output->offer(a_open));
+  REQUIRE(f.output->offer(a_resolve));
+  REQUIRE(f.run_until([&] { return f.output->drained() && f.output->status().sent == 2; }));
+  // One request, the resolve: the opening would have made a firing alert of an
+  // incident that is over.
+  REQUIRE(f.endpoint.batches.size() == 1);
+  CHECK(f.endpoint.batches[0].payloads == std::vector<std::string>{a_resolve.json});
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("alertmanager state carries no open incident the output does not take",
+          "[output][alert_state]") {
+  OutputConfig c = base_config();
+  c.format = OutputFormat::kAlertmanager;
+  c.min_severity = CheckState::kCritical;
+  c.skip_silenced = true;
+  Fixture f(c);
+  Record crit = am_incident("c", "open", CheckState::kCritical);
+  Record warn = am_incident("w", "open", CheckState::kWarning);  // below min_severity
+  Record muted = am_incident("m", "open", CheckState::kCritical);
+  muted.silenced = true;
+  f.output->set_state_provider([&] { return std::vector<Record>{crit, warn, muted}; });
+  REQUIRE(f.output->open().ok());
+  REQUIRE(f.output->offer(crit));
+  REQUIRE(f.run_until([&] { return f.output->drained() && f.output->status().sent == 1; }));
+  REQUIRE(f.endpoint.batches.size() == 1);
+  CHECK(f.endpoint.batches[0].payloads == std::vector<std::string>{crit.json});
+  CHECK(f.finish() == 0);
+}
+
 }  // namespace vigil
