@@ -29,6 +29,11 @@ constexpr int64_t kMaxRetryAfterSeconds = 1000000000;
 // How long a client keeps the CA store it parsed for its connections.
 constexpr long kCaCacheSeconds = 600;
 
+// curl's "act now" runs at the loop's next turn, at most this many times in one
+// millisecond of loop time; past that, a millisecond later, so that curl asking
+// again and again without progress cannot spin the loop.
+constexpr int kActNowPerMillisecond = 64;
+
 // curl's upload buffer, per request: the body and headers, within these bounds
 // (curl's own: 16 KiB to 2 MiB).
 constexpr size_t kMinUploadBuffer = 16 << 10;
@@ -157,6 +162,8 @@ struct HttpClient::Impl {
   uv_timer_t* timer = nullptr;  // freed in its close callback
   // curl's "act now" (a timeout of 0): runs at the loop's next turn (on_curl_timer).
   uv_idle_t* now = nullptr;  // freed in its close callback
+  uint64_t act_now_ms = 0;   // the loop time of the last "act now", and how many in it
+  int act_now_count = 0;
   int running = 0;
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Transfer>> transfers;
@@ -732,8 +739,16 @@ struct HttpClient::Impl {
     // waiting): a 1 ms timer instead made every request wait a millisecond or two
     // before it started, 40% of a 2.5 ms round trip to a local endpoint.
     if (timeout_ms == 0) {
-      uv_idle_start(self->now, &Impl::on_now);
-      return 0;
+      uint64_t ms = uv_now(self->loop);
+      if (ms != self->act_now_ms) {
+        self->act_now_ms = ms;
+        self->act_now_count = 0;
+      }
+      if (++self->act_now_count <= kActNowPerMillisecond) {
+        uv_idle_start(self->now, &Impl::on_now);
+        return 0;
+      }
+      timeout_ms = 1;
     }
     uv_timer_start(self->timer, &Impl::on_timer, static_cast<uint64_t>(timeout_ms), 0);
     return 0;

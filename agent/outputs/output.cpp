@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <tuple>
+#include <utility>
 
 #include "agent/loop/pool.h"
 #include "agent/outputs/alert_state.h"
@@ -416,6 +417,7 @@ void Output::reconfigure(OutputConfig config, std::unique_ptr<Sink> sink, bool s
   sending_ = false;
   memory_in_flight_ = false;
   reading_ = false;
+  recheck_after_read_ = false;
   next_.reset();
   in_flight_records_ = 0;
   storing_records_ = 0;
@@ -475,7 +477,9 @@ void Output::maybe_deliver() {
     return;
   }
   if (reading_) {
-    return;  // it sends what it reads
+    // It sends what it reads; should it read nothing whole, it calls again.
+    recheck_after_read_ = true;
+    return;
   }
   // The spool first: anything held in memory is newer than everything in it. Records
   // whose acknowledgement is being stored are delivered already; until it is stored,
@@ -536,7 +540,10 @@ size_t Output::batch_limit() const {
 // While a batch from the spool is on the wire: reads the next one, if a full batch is
 // waiting behind it (a trickle waits for flush_interval as before).
 void Output::read_ahead() {
-  if (next_ || reading_ || memory_in_flight_ || split_limit_ > 0 || stopped_) {
+  // Only behind a batch on the wire: after a send that failed at once (a sink that
+  // cannot start), the retry timer holds everything.
+  if (!sending_ || next_ || reading_ || memory_in_flight_ || split_limit_ > 0 || stopped_ ||
+      retry_timer_.active()) {
     return;
   }
   SpoolStats st = spool_->stats();
@@ -575,6 +582,7 @@ void Output::read(size_t max_records) {
 
 void Output::on_read(uint64_t generation, Result<std::vector<SpoolEntry>> batch) {
   reading_ = false;
+  const bool recheck = std::exchange(recheck_after_read_, false);
   if (stopped_) {
     return;
   }
@@ -588,7 +596,12 @@ void Output::on_read(uint64_t generation, Result<std::vector<SpoolEntry>> batch)
     return;
   }
   if (batch.value().empty()) {
-    return;  // nothing whole yet: the next append or acknowledgement calls again
+    // Nothing whole yet. An append or acknowledgement that came meanwhile found the
+    // read running: look again for it; otherwise the next one calls.
+    if (recheck) {
+      maybe_deliver();
+    }
+    return;
   }
   Batch b;
   b.entries = std::move(batch).value();

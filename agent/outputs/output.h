@@ -169,13 +169,14 @@ class Output {
   std::string storage_error_;
   // Delivery (maybe_deliver() in output.cpp): one batch with the sink at a time, the
   // next read ahead meanwhile, the acknowledgements of accepted ones being stored.
-  bool sending_ = false;           // a batch (or the state) is with the sink, or its dead letter
-  bool memory_in_flight_ = false;  // what is sent is not from the spool: nothing is read ahead
-  bool reading_ = false;           // a spool read runs
-  uint64_t read_generation_ = 0;   // a read begun before read_again() is dropped
-  std::optional<Batch> next_;      // read ahead, sent once the batch in flight is accepted
-  size_t in_flight_records_ = 0;   // spool records with the sink
-  size_t storing_records_ = 0;     // accepted spool records whose acknowledgement is stored now
+  bool sending_ = false;             // a batch (or the state) is with the sink, or its dead letter
+  bool memory_in_flight_ = false;    // what is sent is not from the spool: nothing is read ahead
+  bool reading_ = false;             // a spool read runs
+  bool recheck_after_read_ = false;  // maybe_deliver() was called while it ran
+  uint64_t read_generation_ = 0;     // a read begun before read_again() is dropped
+  std::optional<Batch> next_;        // read ahead, sent once the batch in flight is accepted
+  size_t in_flight_records_ = 0;     // spool records with the sink
+  size_t storing_records_ = 0;       // accepted spool records whose acknowledgement is stored now
   // Per lane (SpoolEntry::lane): where the records read so far, and those the
   // endpoint accepted, end. Reads start from the first; a failure goes back to the second.
   std::vector<SpoolPosition> read_through_;

@@ -52,6 +52,8 @@ struct Endpoint {
   // can act while the request is in flight.
   bool hold = false;
   std::function<void()> release;
+  // While set, send() answers before it returns, as a sink that cannot start does.
+  bool at_once = false;
 
   std::vector<std::string> all_ids() const {
     std::vector<std::string> out;
@@ -86,6 +88,10 @@ class ScriptedSink : public Sink {
       endpoint_->script.pop_front();
     }
     done_ = std::move(done);
+    if (endpoint_->at_once) {
+      answer();
+      return;
+    }
     if (endpoint_->hold) {
       endpoint_->release = [this] { timer_.start(milliseconds(0)); };
       return;
@@ -468,6 +474,28 @@ TEST_CASE("output retries a batch with the same ids after a backoff", "[output]"
   OutputStatus s = f.output->status();
   CHECK(s.sent == 2);
   CHECK(s.failed == 1);
+  CHECK(f.finish() == 0);
+}
+
+TEST_CASE("a send that fails before it returns waits out the backoff with reads queued behind it",
+          "[output]") {
+  OutputConfig c = base_config();
+  c.batch_max = 5;
+  c.flush_interval = milliseconds(1000);  // every record is spooled before the first send
+  Fixture f(c);
+  REQUIRE(f.output->open().ok());
+  f.endpoint.at_once = true;
+  f.endpoint.script = {outcome(SendOutcome::Kind::kRetry, 503)};
+  std::vector<Record> records;
+  for (int i = 0; i < 15; ++i) {
+    records.push_back(event(i));
+    f.output->enqueue(records.back());
+  }
+  REQUIRE(f.run_until([&] { return f.output->status().sent == 15 && f.output->drained(); }));
+  CHECK(f.output->status().failed == 1);
+  REQUIRE(f.endpoint.batches.size() == 4);
+  CHECK(f.endpoint.batches[1].ids == f.endpoint.batches[0].ids);
+  CHECK(f.endpoint.batches[1].at - f.endpoint.batches[0].at >= milliseconds(45));
   CHECK(f.finish() == 0);
 }
 
