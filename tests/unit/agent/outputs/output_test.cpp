@@ -426,20 +426,31 @@ TEST_CASE(
   CHECK(f.finish() == 0);
 }
 
-TEST_CASE("a failed batch is sent again from its first record before what was read after it",
-          "[output]") {
+// Batches of five, and records that are all spooled before the first send.
+OutputConfig batches_of_five() {
   OutputConfig c = base_config();
   c.batch_max = 5;
-  c.flush_interval = milliseconds(1000);  // every record is spooled before the first send
-  Fixture f(c);
-  REQUIRE(f.output->open().ok());
-  // Accepted, refused with 503 (the third batch has been read meanwhile), then accepted.
-  f.endpoint.script = {SendOutcome{}, outcome(SendOutcome::Kind::kRetry, 503)};
+  c.flush_interval = milliseconds(1000);
+  return c;
+}
+
+// Enqueues events 0 to n - 1 and returns them.
+std::vector<Record> enqueue_events(Fixture& f, int n) {
   std::vector<Record> records;
-  for (int i = 0; i < 15; ++i) {
+  for (int i = 0; i < n; ++i) {
     records.push_back(event(i));
     f.output->enqueue(records.back());
   }
+  return records;
+}
+
+TEST_CASE("a failed batch is sent again from its first record before what was read after it",
+          "[output]") {
+  Fixture f(batches_of_five());
+  REQUIRE(f.output->open().ok());
+  // Accepted, refused with 503 (the third batch has been read meanwhile), then accepted.
+  f.endpoint.script = {SendOutcome{}, outcome(SendOutcome::Kind::kRetry, 503)};
+  std::vector<Record> records = enqueue_events(f, 15);
   REQUIRE(f.run_until([&] { return f.output->status().sent == 15 && f.output->drained(); }));
   REQUIRE(f.endpoint.batches.size() == 4);
   CHECK(f.endpoint.batches[0].ids == ids_of(records, 0, 5));
@@ -479,18 +490,11 @@ TEST_CASE("output retries a batch with the same ids after a backoff", "[output]"
 
 TEST_CASE("a send that fails before it returns waits out the backoff with reads queued behind it",
           "[output]") {
-  OutputConfig c = base_config();
-  c.batch_max = 5;
-  c.flush_interval = milliseconds(1000);  // every record is spooled before the first send
-  Fixture f(c);
+  Fixture f(batches_of_five());
   REQUIRE(f.output->open().ok());
   f.endpoint.at_once = true;
   f.endpoint.script = {outcome(SendOutcome::Kind::kRetry, 503)};
-  std::vector<Record> records;
-  for (int i = 0; i < 15; ++i) {
-    records.push_back(event(i));
-    f.output->enqueue(records.back());
-  }
+  enqueue_events(f, 15);
   REQUIRE(f.run_until([&] { return f.output->status().sent == 15 && f.output->drained(); }));
   CHECK(f.output->status().failed == 1);
   REQUIRE(f.endpoint.batches.size() == 4);
