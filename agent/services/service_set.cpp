@@ -7,14 +7,14 @@
 #include "agent/services/net_prober.h"
 #include "agent/services/pool_file_saver.h"
 #include "agent/services/process_table_proc.h"
-#include "agent/services/uv_spawner.h"
+#include "agent/services/posix_spawner.h"
 
 namespace vigil {
 
 struct ServiceSet::Impl {
   explicit Impl(uv_loop_t* loop)
       : spawner(loop), watcher(loop), saver(loop), prober(loop), fds(loop) {}
-  UvSpawner spawner;
+  PosixSpawner spawner;
   UvFileWatcher watcher;
   ProcProcessTable processes;
   PoolFileSaver saver;

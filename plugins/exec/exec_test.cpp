@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "agent/plugin/services.h"
-#include "agent/services/uv_spawner.h"
+#include "agent/services/posix_spawner.h"
 #include "agent/util/fs.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_loop.h"
@@ -44,7 +44,7 @@ Result<Sample> collect_once(const std::string& command,
   test::TestLoop loop;
   std::optional<Result<Sample>> got;
   {
-    UvSpawner spawner(loop.get());
+    PosixSpawner spawner(loop.get());
     Services services;
     services.spawner = &spawner;
     CollectContext ctx;

@@ -1,5 +1,6 @@
-#include "agent/services/uv_spawner.h"
+#include "agent/services/posix_spawner.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,7 +43,7 @@ Outcome run_one(const SpawnRequest& request) {
   Outcome out;
   auto start = std::chrono::steady_clock::now();
   {
-    UvSpawner spawner(loop.get());
+    PosixSpawner spawner(loop.get());
     spawner.run(request, [&](SpawnResult r) { out.result = std::move(r); });
     loop.run_until([&] { return out.result.has_value(); });
     out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -216,7 +217,7 @@ TEST_CASE("spawner destroyed with a run in flight kills it and calls nothing", "
   std::string pid_file = dir.file("self.pid");
   bool called = false;
   {
-    UvSpawner spawner(loop.get());
+    PosixSpawner spawner(loop.get());
     SpawnRequest req;
     req.argv = {script(dir, "wait.sh", "echo $$ > \"$1\"\nexec sleep 30\n"), pid_file};
     req.env = kEnv;
@@ -270,6 +271,112 @@ TEST_CASE("spawned commands inherit no descriptor above stderr", "[exec]") {
   CHECK(seen[0] == 0);
   CHECK(seen[1] == 1);
   CHECK(seen[2] == 2);
+}
+
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// The named line of /proc/PID/status in a command's output ("SigIgn:\t...").
+std::string status_line(const std::string& output, const std::string& name) {
+  std::istringstream lines(output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name + ":", 0) == 0) {
+      return line.substr(line.find_first_not_of(" \t", name.size() + 1));
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("spawned commands start with default signal dispositions and an empty mask",
+          "[exec]") {
+  // The agent ignores SIGPIPE; a command that writes to a closed pipe must
+  // still die of it, as it would from a shell. The loop thread's mask is
+  // not the command's either.
+  struct sigaction ignore{};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction old_pipe{};
+  REQUIRE(sigaction(SIGPIPE, &ignore, &old_pipe) == 0);
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigset_t old_mask;
+  REQUIRE(pthread_sigmask(SIG_BLOCK, &usr1, &old_mask) == 0);
+  SpawnRequest req;
+  req.argv = {"cat", "/proc/self/status"};
+  req.env = kEnv;
+  Outcome out = run_one(req);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  sigaction(SIGPIPE, &old_pipe, nullptr);
+  REQUIRE(out.result);
+  REQUIRE(out.result->exit_code == 0);
+  CHECK(status_line(out.result->output, "SigIgn") == "0000000000000000");
+  CHECK(status_line(out.result->output, "SigBlk") == "0000000000000000");
+}
+
+TEST_CASE("spawner runs a script without a #! line with /bin/sh, as execvp does", "[exec]") {
+  test::TempDir dir;
+  std::string path = dir.write("bare", "echo from-sh \"$1\"\nexit 1\n");
+  chmod(path.c_str(), 0755);
+  SpawnRequest req;
+  req.argv = {path, "arg"};
+  req.env = kEnv;
+  Outcome out = run_one(req);
+  REQUIRE(out.result);
+  CHECK(out.result->error.empty());
+  CHECK(out.result->exit_code == 1);
+  CHECK(out.result->output == "from-sh arg\n");
+}
+
+TEST_CASE("spawner searches past a PATH folder whose file may not be run", "[exec]") {
+  test::TempDir dir;
+  mkdir(dir.file("a").c_str(), 0755);
+  mkdir(dir.file("b").c_str(), 0755);
+  dir.write("a/tool", "#!/bin/sh\necho from-a\n");  // not executable
+  SpawnRequest req;
+  req.argv = {"tool"};
+  req.env = {"PATH=" + dir.file("a") + ":" + dir.file("b")};
+  SECTION("a later folder has it") {
+    std::string b = dir.write("b/tool", "#!/bin/sh\necho from-b\n");
+    chmod(b.c_str(), 0755);
+    Outcome out = run_one(req);
+    REQUIRE(out.result);
+    CHECK(out.result->output == "from-b\n");
+  }
+  SECTION("no folder has it runnable: the error says why") {
+    Outcome out = run_one(req);
+    REQUIRE(out.result);
+    CHECK_FALSE(out.result->exit_code);
+    CHECK(out.result->error == "cannot run tool: Permission denied");
+  }
+}
+
+TEST_CASE("spawner reaps every one of many commands that exit at once", "[exec]") {
+  // SIGCHLD coalesces: one signal may stand for many exits, and none may be
+  // left a zombie or unreported.
+  test::TestLoop loop;
+  std::vector<SpawnResult> results;
+  {
+    PosixSpawner spawner(loop.get());
+    SpawnRequest req;
+    req.argv = {"true"};
+    req.env = kEnv;
+    for (int i = 0; i < 32; ++i) {
+      spawner.run(req, [&](SpawnResult r) { results.push_back(std::move(r)); });
+    }
+    loop.run_until([&] { return results.size() == 32; });
+    CHECK(spawner.running() == 0);
+  }
+  CHECK(loop.close() == 0);
+  REQUIRE(results.size() == 32);
+  for (const SpawnResult& r : results) {
+    CHECK(r.exit_code == 0);
+    CHECK(kill(r.pid, 0) != 0);  // reaped: no zombie keeps the pid
+  }
 }
 
 }  // namespace vigil
