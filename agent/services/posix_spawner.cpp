@@ -43,8 +43,8 @@ class SpawnSetup {
     std::memset(&all, 0xff, sizeof all);
     posix_spawnattr_setsigmask(&attr_, &none);
     posix_spawnattr_setsigdefault(&attr_, &all);
-    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                         POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&attr_,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawn_file_actions_init(&actions_);
     posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions_, stdout_fd, 1);
@@ -129,8 +129,7 @@ int spawn_command(const SpawnSetup& setup, pid_t* pid, const std::vector<std::st
       }
       if (rc == EACCES) {
         result = EACCES;
-      } else if (rc != ENOENT && rc != ENOTDIR && rc != ESTALE && rc != ENODEV &&
-                 rc != ETIMEDOUT) {
+      } else if (rc != ENOENT && rc != ENOTDIR && rc != ESTALE && rc != ENODEV && rc != ETIMEDOUT) {
         return rc;
       }
     }

@@ -6,8 +6,8 @@
 #include "agent/services/file_watcher_uv.h"
 #include "agent/services/net_prober.h"
 #include "agent/services/pool_file_saver.h"
-#include "agent/services/process_table_proc.h"
 #include "agent/services/posix_spawner.h"
+#include "agent/services/process_table_proc.h"
 
 namespace vigil {
 

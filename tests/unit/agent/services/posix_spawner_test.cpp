@@ -292,14 +292,13 @@ std::string status_line(const std::string& output, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("spawned commands start with default signal dispositions and an empty mask",
-          "[exec]") {
+TEST_CASE("spawned commands start with default signal dispositions and an empty mask", "[exec]") {
   // The agent ignores SIGPIPE; a command that writes to a closed pipe must
   // still die of it, as it would from a shell. The loop thread's mask is
   // not the command's either.
-  struct sigaction ignore{};
+  struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
-  struct sigaction old_pipe{};
+  struct sigaction old_pipe {};
   REQUIRE(sigaction(SIGPIPE, &ignore, &old_pipe) == 0);
   sigset_t usr1;
   sigemptyset(&usr1);
