@@ -108,7 +108,7 @@ int once_command(const std::string& config_path) {
                                             raw->error = r.error();
                                           }
                                         });
-      c->runner->start(Duration(0));
+      c->runner->start(loop_now(&loop));
     }
     // Until the last result: uv_stop() ends the run even when that result came from
     // the timer phase and a hung collection still holds a pool thread.

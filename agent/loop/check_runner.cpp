@@ -50,9 +50,10 @@ CheckRunner::~CheckRunner() {
   stop();
 }
 
-void CheckRunner::start(Duration splay) {
-  next_due_ = loop_now(loop_) + splay;
-  interval_timer_.start(splay);
+void CheckRunner::start(MonotonicTime anchor) {
+  anchor_ = anchor;
+  next_due_ = loop_now(loop_);
+  interval_timer_.start(Duration(0));
 }
 
 void CheckRunner::stop() {
@@ -66,13 +67,10 @@ void CheckRunner::stop() {
 void CheckRunner::on_due() {
   MonotonicTime scheduled = next_due_;
   MonotonicTime now = loop_now(loop_);
-  // Schedule from the previous due time, not from now, so runs do not drift; if
-  // the loop fell behind by more than an interval, skip ahead instead of bursting.
-  next_due_ += interval_;
-  if (next_due_ <= now) {
-    next_due_ = now + interval_;
-  }
-  interval_timer_.start(std::chrono::duration_cast<Duration>(next_due_ - now));
+  // The next point of the anchor's grid after now: runs do not drift, and a loop
+  // that fell behind by more than an interval skips ahead instead of bursting.
+  next_due_ = anchor_ + ((now - anchor_) / interval_ + 1) * interval_;
+  interval_timer_.start_at(next_due_);
   if (in_flight_) {
     if (timed_out_) {
       on_result_(make_error("collection timed out after " + format_duration(timeout_) +

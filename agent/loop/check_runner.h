@@ -33,8 +33,12 @@ class CheckRunner {
   CheckRunner(const CheckRunner&) = delete;
   CheckRunner& operator=(const CheckRunner&) = delete;
 
-  // First run after `splay`, then every interval.
-  void start(Duration splay);
+  // First run at once; then runs fall due at anchor + k × interval. Runners
+  // that share an anchor and an interval run in the same loop turn: an agent
+  // wakes once for all of them, however many there are and whenever each
+  // started (a check added at a reload joins the others' beat at its second
+  // run).
+  void start(MonotonicTime anchor);
   void stop();
   const std::string& name() const { return name_; }
 
@@ -58,6 +62,7 @@ class CheckRunner {
   bool in_flight_ = false;
   bool timed_out_ = false;  // the call in flight passed its timeout
   MonotonicTime scheduled_{};
+  MonotonicTime anchor_{};
   MonotonicTime next_due_{};
   // Renewed at each run: callbacks of an earlier run, or of a runner that is gone,
   // find their token stale.

@@ -8,16 +8,6 @@
 namespace vigil {
 namespace {
 
-// A small start splay so checks of one interval do not all run in the same
-// millisecond, and the first readings still come quickly.
-Duration splay_for(size_t index, Duration interval) {
-  int64_t cap = std::min<int64_t>(interval.count() / 4, 1000);
-  if (cap <= 0) {
-    return Duration(0);
-  }
-  return Duration(static_cast<int64_t>((index * 137) % static_cast<size_t>(cap)));
-}
-
 // Two sections configure the same thing when their keys and values match.
 bool same_section(const Section& a, const Section& b) {
   if (a.entries.size() != b.entries.size()) {
@@ -52,7 +42,8 @@ CheckSet::CheckSet(uv_loop_t* loop, const Clock& clock, Host host, OnEvaluation 
     : loop_(loop),
       clock_(clock),
       host_(std::move(host)),
-      on_evaluation_(std::move(on_evaluation)) {}
+      on_evaluation_(std::move(on_evaluation)),
+      anchor_(loop_now(loop)) {}
 
 CheckSet::~CheckSet() { stop(); }
 
@@ -64,12 +55,12 @@ void CheckSet::start(const std::vector<CheckConfig>& checks) {
       slots_.push_back(std::move(slot));
     }
   }
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    start_one(*slots_[i], i);
+  for (auto& slot : slots_) {
+    start_one(*slot);
   }
 }
 
-void CheckSet::start_one(CheckSlot& slot, size_t index) {
+void CheckSet::start_one(CheckSlot& slot) {
   const CheckConfig& cc = slot.config;
   slot.evaluator = std::make_unique<RuleEvaluator>(cc.name, cc.rules, cc.unknown_after);
   if (auto it = saved_.find(cc.name); it != saved_.end() && it->second.plugin == cc.plugin) {
@@ -99,7 +90,7 @@ void CheckSet::start_one(CheckSlot& slot, size_t index) {
       loop_, clock_, cc, shared, ctx, [this, raw](Result<Sample> r, MonotonicTime scheduled) {
         on_result(*raw, std::move(r), scheduled);
       });
-  slot.runner->start(splay_for(index, cc.interval));
+  slot.runner->start(anchor_);
 }
 
 void CheckSet::on_result(CheckSlot& slot, Result<Sample> result, MonotonicTime scheduled) {
@@ -132,7 +123,6 @@ void CheckSet::on_result(CheckSlot& slot, Result<Sample> result, MonotonicTime s
 
 std::vector<std::string> CheckSet::apply(const std::vector<CheckConfig>& checks) {
   std::vector<std::unique_ptr<CheckSlot>> next;
-  size_t index = 0;
   for (const CheckConfig& cc : checks) {
     if (!cc.enabled) {
       continue;
@@ -147,16 +137,15 @@ std::vector<std::string> CheckSet::apply(const std::vector<CheckConfig>& checks)
       slot->config = cc;
       if (!unchanged) {
         slot->runner.reset();
-        start_one(*slot, index);
+        start_one(*slot);
       }
     } else {
       slot = std::make_unique<CheckSlot>();
       slot->config = cc;
-      start_one(*slot, index);
+      start_one(*slot);
       log_info("reload: check " + cc.name + " added");
     }
     next.push_back(std::move(slot));
-    ++index;
   }
   std::vector<std::string> removed;
   for (auto& old : slots_) {

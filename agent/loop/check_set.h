@@ -75,7 +75,7 @@ class CheckSet {
   uint64_t lost(std::string_view counter) const;
 
  private:
-  void start_one(CheckSlot& slot, size_t index);
+  void start_one(CheckSlot& slot);
   void on_result(CheckSlot& slot, Result<Sample> result, MonotonicTime scheduled);
 
   uv_loop_t* loop_;
@@ -85,6 +85,9 @@ class CheckSet {
   std::map<std::string, SavedCheck> saved_;
   std::vector<std::unique_ptr<CheckSlot>> slots_;
   bool stopped_ = false;
+  // Every check runs on this beat (see CheckRunner::start): checks of one
+  // interval wake the agent once between them.
+  MonotonicTime anchor_;
 };
 
 }  // namespace vigil

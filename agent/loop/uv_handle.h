@@ -2,6 +2,8 @@
 
 #include <uv.h>
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <utility>
 
@@ -57,6 +59,18 @@ class Timer {
   void start(Duration timeout, Duration repeat = Duration(0)) {
     uv_timer_start(handle_.get(), &Timer::on_timer, static_cast<uint64_t>(timeout.count()),
                    static_cast<uint64_t>(repeat.count()));
+  }
+  // Fires at `due` on the monotonic clock, rounded up to libuv's millisecond:
+  // timers given the same `due` fire in the same loop turn, whenever each was
+  // started. libuv's cached time and std::chrono::steady_clock both read
+  // CLOCK_MONOTONIC, and libuv adds the timeout to its cached time, so the
+  // timer falls due at that millisecond exactly, never before `due`.
+  void start_at(MonotonicTime due) {
+    uv_timer_t* t = handle_.get();
+    int64_t due_ms = std::chrono::ceil<std::chrono::milliseconds>(due.time_since_epoch()).count();
+    auto now_ms = static_cast<int64_t>(uv_now(t->loop));
+    uint64_t timeout = due_ms > now_ms ? static_cast<uint64_t>(due_ms - now_ms) : 0;
+    uv_timer_start(t, &Timer::on_timer, timeout, 0);
   }
   void stop() { uv_timer_stop(handle_.get()); }
   bool active() const { return uv_is_active(reinterpret_cast<uv_handle_t*>(handle_.get())) != 0; }

@@ -1,5 +1,6 @@
 #include "agent/loop/check_runner.h"
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -151,11 +152,12 @@ TEST_CASE("check runner reports an inline collector's result every interval", "[
   test::TestLoop loop;
   auto collector = std::make_shared<CountingCollector>();
   Results results;
+  MonotonicTime anchor = loop_now(loop.get());
   {
     CheckRunner runner(loop.get(), real_clock(),
                        check("c", kInlinePlugin, milliseconds(100), milliseconds(100)), collector,
                        CollectContext{}, results.fn());
-    runner.start(milliseconds(0));
+    runner.start(anchor);
     REQUIRE(loop.run_until([&] { return results.all.size() >= 4; }));
     runner.stop();
   }
@@ -165,8 +167,10 @@ TEST_CASE("check runner reports an inline collector's result every interval", "[
     CHECK(results.all[i].ok);
     CHECK(results.all[i].value == static_cast<double>(i + 1));
     if (i > 0) {
-      // Runs are scheduled an interval apart (later, if the machine fell behind).
-      CHECK(results.all[i].scheduled - results.all[i - 1].scheduled >= milliseconds(100));
+      // The first at once, the others on the anchor's beat: an interval apart
+      // (more, if the machine fell behind).
+      CHECK((results.all[i].scheduled - anchor) % milliseconds(100) == std::chrono::nanoseconds(0));
+      CHECK(results.all[i].scheduled > results.all[i - 1].scheduled);
     }
   }
   CHECK(collector->calls == static_cast<int>(results.all.size()));
@@ -182,7 +186,7 @@ TEST_CASE("check runner reports a collector that throws as a failed collection",
     CheckRunner runner(loop.get(), real_clock(),
                        check("c", plugin, milliseconds(100), milliseconds(1000)),
                        std::make_shared<ThrowingCollector>(), CollectContext{}, results.fn());
-    runner.start(milliseconds(0));
+    runner.start(loop_now(loop.get()));
     REQUIRE(loop.run_until([&] { return results.all.size() >= 2; }));
   }
   for (const Outcome& o : results.all) {
@@ -202,7 +206,7 @@ TEST_CASE("check runner fails an async collection that never reports, and drops 
                        check("c", kInlinePlugin, milliseconds(300), milliseconds(100)), collector,
                        CollectContext{}, results.fn());
     auto started = std::chrono::steady_clock::now();
-    runner.start(milliseconds(0));
+    runner.start(loop_now(loop.get()));
     REQUIRE(loop.run_until([&] { return !results.all.empty(); }));
     // libuv times from its cached millisecond clock, which may lag `started`.
     CHECK(std::chrono::steady_clock::now() - started >= milliseconds(95));
@@ -245,8 +249,8 @@ TEST_CASE("check runner skips runs while a blocking call is stuck, counting each
     CheckRunner neighbour(loop.get(), real_clock(),
                           check("cpu", kInlinePlugin, milliseconds(100), milliseconds(100)), other,
                           CollectContext{}, other_results.fn());
-    runner.start(milliseconds(0));
-    neighbour.start(milliseconds(0));
+    runner.start(loop_now(loop.get()));
+    neighbour.start(loop_now(loop.get()));
 
     // The first call times out, then three runs fall due while it hangs.
     REQUIRE(loop.run_until([&] { return stuck_results.all.size() >= 4; }));
@@ -288,7 +292,7 @@ TEST_CASE("check runner reports nothing after stop", "[check_runner]") {
     CheckRunner runner(loop.get(), real_clock(),
                        check("c", kInlinePlugin, milliseconds(50), milliseconds(50)), collector,
                        CollectContext{}, results.fn());
-    runner.start(milliseconds(0));
+    runner.start(loop_now(loop.get()));
     REQUIRE(loop.run_until([&] { return results.all.size() >= 1; }));
     runner.stop();
     size_t n = results.all.size();
@@ -296,6 +300,77 @@ TEST_CASE("check runner reports nothing after stop", "[check_runner]") {
     CHECK_FALSE(loop.run_until([&] { return results.all.size() > n; }, milliseconds(300)));
   }
   CHECK(loop.close() == 0);
+}
+
+}  // namespace vigil
+
+namespace vigil {
+
+TEST_CASE("check runners of one anchor and interval run in the same loop turn", "[check_runner]") {
+  // One wake-up for all the checks of an interval, not one each: a check
+  // started later (at a reload) runs at once, then on the others' beat.
+  test::TestLoop loop;
+  struct Run {
+    std::string name;
+    int turn;
+    MonotonicTime scheduled;
+  };
+  std::vector<Run> runs;
+  int turn = 0;
+  auto record = [&](const std::string& name) {
+    return [&runs, &turn, name](Result<Sample>, MonotonicTime scheduled) {
+      runs.push_back({name, turn, scheduled});
+    };
+  };
+  auto count = [&](const std::string& name) {
+    return std::count_if(runs.begin(), runs.end(), [&](const Run& r) { return r.name == name; });
+  };
+  auto nth = [&](const std::string& name, int n) {
+    for (const Run& r : runs) {
+      if (r.name == name && n-- == 0) {
+        return r;
+      }
+    }
+    FAIL("no run " << n << " of " << name);
+    return Run{};
+  };
+  auto between = [&] { ++turn; };
+  const milliseconds interval(200);
+  MonotonicTime anchor = loop_now(loop.get());
+  {
+    auto make = [&](const std::string& name) {
+      return std::make_unique<CheckRunner>(
+          loop.get(), real_clock(), check(name, kInlinePlugin, interval, interval),
+          std::make_shared<CountingCollector>(), CollectContext{}, record(name));
+    };
+    auto a = make("a");
+    auto b = make("b");
+    a->start(anchor);
+    b->start(anchor);
+    REQUIRE(loop.run_until([&] { return loop_now(loop.get()) >= anchor + milliseconds(90); },
+                           std::chrono::seconds(20), between));
+    auto late = make("late");
+    late->start(anchor);
+    REQUIRE(loop.run_until([&] { return count("late") >= 3; }, std::chrono::seconds(20), between));
+  }
+  CHECK(loop.close() == 0);
+  CHECK(nth("a", 0).turn == nth("b", 0).turn);
+  for (int k = 1; k < count("a"); ++k) {
+    INFO("run " << k);
+    CHECK((nth("a", k).scheduled - anchor) % interval == std::chrono::nanoseconds(0));
+    CHECK(nth("b", k).scheduled == nth("a", k).scheduled);
+    CHECK(nth("b", k).turn == nth("a", k).turn);
+  }
+  // The late one ran at once, off the beat, then with the others.
+  CHECK((nth("late", 0).scheduled - anchor) % interval != std::chrono::nanoseconds(0));
+  for (int k = 1; k < 3; ++k) {
+    INFO("late run " << k);
+    auto same = std::find_if(runs.begin(), runs.end(), [&](const Run& r) {
+      return r.name == "a" && r.scheduled == nth("late", k).scheduled;
+    });
+    REQUIRE(same != runs.end());
+    CHECK(same->turn == nth("late", k).turn);
+  }
 }
 
 }  // namespace vigil
