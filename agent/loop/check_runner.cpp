@@ -64,12 +64,28 @@ void CheckRunner::stop() {
   }
 }
 
+MonotonicTime CheckRunner::next_beat(MonotonicTime now) const {
+  // The next point of the anchor's grid after now: runs do not drift, and a loop
+  // that fell behind by more than an interval skips ahead instead of bursting.
+  // At least half an interval after now, so that a check started off the beat
+  // (by a reload) does not take two samples a moment apart: a rate over a few
+  // milliseconds (cpu's) is noise.
+  int64_t periods = (now - anchor_) / interval_ + 1;
+  // An interval of centuries would overflow the clock: such a check runs once.
+  if (periods + 1 > (MonotonicTime::max() - anchor_) / interval_) {
+    return MonotonicTime::max();
+  }
+  MonotonicTime next = anchor_ + periods * interval_;
+  if (next - now < interval_ / 2) {
+    next += interval_;
+  }
+  return next;
+}
+
 void CheckRunner::on_due() {
   MonotonicTime scheduled = next_due_;
   MonotonicTime now = loop_now(loop_);
-  // The next point of the anchor's grid after now: runs do not drift, and a loop
-  // that fell behind by more than an interval skips ahead instead of bursting.
-  next_due_ = anchor_ + ((now - anchor_) / interval_ + 1) * interval_;
+  next_due_ = next_beat(now);
   interval_timer_.start_at(next_due_);
   if (in_flight_) {
     if (timed_out_) {

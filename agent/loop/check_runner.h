@@ -43,6 +43,7 @@ class CheckRunner {
   const std::string& name() const { return name_; }
 
  private:
+  MonotonicTime next_beat(MonotonicTime now) const;
   void on_due();
   void run_once(MonotonicTime scheduled);
   void finish(Result<Sample> result);

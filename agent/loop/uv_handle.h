@@ -62,14 +62,18 @@ class Timer {
   }
   // Fires at `due` on the monotonic clock, rounded up to libuv's millisecond:
   // timers given the same `due` fire in the same loop turn, whenever each was
-  // started. libuv's cached time and std::chrono::steady_clock both read
-  // CLOCK_MONOTONIC, and libuv adds the timeout to its cached time, so the
-  // timer falls due at that millisecond exactly, never before `due`.
+  // started. libuv adds the timeout to its cached time, which counts the same
+  // clock as std::chrono::steady_clock (CLOCK_MONOTONIC, or its coarse variant
+  // when that ticks every millisecond, which lags it by at most a tick): the
+  // timer falls due at that millisecond of libuv's clock, never before `due`.
+  // A `due` already past waits 1 ms, not 0: libuv 1.44 runs a timer restarted
+  // with 0 from its own callback again in the same pass, and a callback that
+  // keeps doing so would never let the loop reach I/O.
   void start_at(MonotonicTime due) {
     uv_timer_t* t = handle_.get();
     int64_t due_ms = std::chrono::ceil<std::chrono::milliseconds>(due.time_since_epoch()).count();
     auto now_ms = static_cast<int64_t>(uv_now(t->loop));
-    uint64_t timeout = due_ms > now_ms ? static_cast<uint64_t>(due_ms - now_ms) : 0;
+    uint64_t timeout = due_ms > now_ms ? static_cast<uint64_t>(due_ms - now_ms) : 1;
     uv_timer_start(t, &Timer::on_timer, timeout, 0);
   }
   void stop() { uv_timer_stop(handle_.get()); }

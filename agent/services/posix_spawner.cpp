@@ -34,25 +34,26 @@ constexpr std::string_view kDefaultPath = "/bin:/usr/bin";
 class SpawnSetup {
  public:
   explicit SpawnSetup(int stdout_fd) {
-    posix_spawnattr_init(&attr_);
     sigset_t none;
     sigemptyset(&none);
     // Every signal, glibc's own two (32 and 33) included: sigfillset leaves
     // them out, and the child would then exec with them ignored.
     sigset_t all;
     std::memset(&all, 0xff, sizeof all);
-    posix_spawnattr_setsigmask(&attr_, &none);
-    posix_spawnattr_setsigdefault(&attr_, &all);
-    posix_spawnattr_setflags(&attr_,
-                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawn_file_actions_init(&actions_);
-    posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions_, stdout_fd, 1);
-    posix_spawn_file_actions_addopen(&actions_, 2, "/dev/null", O_WRONLY, 0);
+    keep(posix_spawnattr_init(&attr_));
+    keep(posix_spawnattr_setsigmask(&attr_, &none));
+    keep(posix_spawnattr_setsigdefault(&attr_, &all));
+    keep(posix_spawnattr_setflags(
+        &attr_, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+    keep(posix_spawn_file_actions_init(&actions_));
+    keep(posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0));
+    keep(posix_spawn_file_actions_adddup2(&actions_, stdout_fd, 1));
+    keep(posix_spawn_file_actions_addopen(&actions_, 2, "/dev/null", O_WRONLY, 0));
     // Not every library opens its descriptors close-on-exec (libcurl 7.88's
     // multi handle does not): close them all in the child, where no other
-    // thread can open one meanwhile.
-    posix_spawn_file_actions_addclosefrom_np(&actions_, 3);
+    // thread can open one meanwhile. glibc does it with close_range (Linux
+    // 5.9), else through /proc/self/fd; with neither, no command can run.
+    keep(posix_spawn_file_actions_addclosefrom_np(&actions_, 3));
   }
   ~SpawnSetup() {
     posix_spawn_file_actions_destroy(&actions_);
@@ -61,14 +62,25 @@ class SpawnSetup {
   SpawnSetup(const SpawnSetup&) = delete;
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 
-  // 0 and the pid, or the error of the exec (posix_spawn waits for it).
+  // 0 and the pid, or the error of the exec (posix_spawn waits for it), or of
+  // the setup: a command must never start with less than all of it.
   int spawn(pid_t* pid, const std::string& path, char* const* argv, char* const* envp) const {
+    if (error_ != 0) {
+      return error_;
+    }
     return posix_spawn(pid, path.c_str(), &actions_, &attr_, argv, envp);
   }
 
  private:
+  void keep(int rc) {
+    if (error_ == 0) {
+      error_ = rc;
+    }
+  }
+
   posix_spawn_file_actions_t actions_;
   posix_spawnattr_t attr_;
+  int error_ = 0;
 };
 
 std::string_view path_of(const std::vector<std::string>& env) {
@@ -208,14 +220,15 @@ class PosixSpawner::Run {
     return true;
   }
 
-  // After SIGCHLD: reaps the command if it exited. May finish (destroy) this run.
-  void check_exit() {
+  // Reaps the command if it exited; true then, and this run may be finished
+  // (destroyed) already.
+  bool check_exit() {
     if (exited_ || result_.pid <= 0) {
-      return;
+      return false;
     }
     int status = 0;
     if (waitpid(result_.pid, &status, WNOHANG) != result_.pid) {
-      return;
+      return false;
     }
     exited_ = true;
     if (WIFSIGNALED(status)) {
@@ -231,6 +244,7 @@ class PosixSpawner::Run {
       arm(kKillGrace);
     }
     maybe_finish();
+    return true;
   }
 
   SpawnResult take_result() { return std::move(result_); }
@@ -294,6 +308,11 @@ class PosixSpawner::Run {
     if (self == nullptr) {
       return;
     }
+    // Timers run before the poll that would bring a pending SIGCHLD: a command
+    // that exited just before its deadline has not timed out.
+    if (self->check_exit()) {
+      return;
+    }
     switch (self->stage_) {
       case Stage::kRunning:
         self->result_.timed_out = true;
@@ -339,16 +358,33 @@ PosixSpawner::PosixSpawner(uv_loop_t* loop) : loop_(loop) {
   // Watched from the start: a command that exits before its run is listed is
   // still a zombie, reaped at the next signal or the next check.
   auto* s = new uv_signal_t;
-  uv_signal_init(loop, s);
+  int rc = uv_signal_init(loop, s);
+  if (rc != 0) {
+    delete s;  // never initialised: nothing to close
+    child_signal_error_ = std::string("cannot watch SIGCHLD: ") + uv_strerror(rc);
+    log_error("exec: " + child_signal_error_);
+    return;
+  }
   s->data = this;
   child_signal_.adopt(s);
-  uv_signal_start(s, &PosixSpawner::on_child_signal, SIGCHLD);
+  rc = uv_signal_start(s, &PosixSpawner::on_child_signal, SIGCHLD);
+  if (rc != 0) {
+    child_signal_error_ = std::string("cannot watch SIGCHLD: ") + uv_strerror(rc);
+    log_error("exec: " + child_signal_error_);
+  }
   uv_unref(reinterpret_cast<uv_handle_t*>(s));  // a run's own handles keep the loop alive
 }
 
 PosixSpawner::~PosixSpawner() { runs_.clear(); }
 
 void PosixSpawner::run(const SpawnRequest& request, std::function<void(SpawnResult)> done) {
+  if (!child_signal_error_.empty()) {
+    // Its exit would never be seen: better a clear error than a timeout.
+    SpawnResult failed;
+    failed.error = child_signal_error_;
+    done(std::move(failed));
+    return;
+  }
   uint64_t id = next_id_++;
   auto run = std::make_unique<Run>(this, id, request, std::move(done));
   Run* r = run.get();

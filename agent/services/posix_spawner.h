@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "agent/loop/uv_handle.h"
@@ -47,7 +48,8 @@ class PosixSpawner final : public Spawner {
   uv_loop_t* loop_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<Run>> runs_;
-  std::vector<int> abandoned_;  // killed, never seen to exit: reaped when they do
+  std::vector<int> abandoned_;      // killed, never seen to exit: reaped when they do
+  std::string child_signal_error_;  // set when SIGCHLD cannot be watched: no command runs
   UvHandle<uv_signal_t> child_signal_;
 };
 

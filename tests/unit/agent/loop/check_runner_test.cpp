@@ -361,8 +361,10 @@ TEST_CASE("check runners of one anchor and interval run in the same loop turn", 
     CHECK(nth("b", k).scheduled == nth("a", k).scheduled);
     CHECK(nth("b", k).turn == nth("a", k).turn);
   }
-  // The late one ran at once, off the beat, then with the others.
+  // The late one ran at once, off the beat, then with the others, but not
+  // sooner than half an interval after its first run.
   CHECK((nth("late", 0).scheduled - anchor) % interval != std::chrono::nanoseconds(0));
+  CHECK(nth("late", 1).scheduled - nth("late", 0).scheduled >= interval / 2);
   for (int k = 1; k < 3; ++k) {
     INFO("late run " << k);
     auto same = std::find_if(runs.begin(), runs.end(), [&](const Run& r) {
@@ -371,6 +373,30 @@ TEST_CASE("check runners of one anchor and interval run in the same loop turn", 
     REQUIRE(same != runs.end());
     CHECK(same->turn == nth("late", k).turn);
   }
+}
+
+TEST_CASE("a check runner with an interval of centuries runs once and holds up nothing",
+          "[check_runner]") {
+  // Far past the clock's range: the next run must not wrap to the past, where
+  // a timer restarted from its own callback would spin the loop for ever.
+  test::TestLoop loop;
+  Results rare;
+  Results often;
+  {
+    MonotonicTime anchor = loop_now(loop.get());
+    CheckConfig centuries = check("rare", kInlinePlugin, milliseconds(0), milliseconds(100));
+    centuries.interval = std::chrono::duration_cast<Duration>(std::chrono::hours(24) * 400000);
+    CheckRunner a(loop.get(), real_clock(), centuries, std::make_shared<CountingCollector>(),
+                  CollectContext{}, rare.fn());
+    CheckRunner b(loop.get(), real_clock(),
+                  check("often", kInlinePlugin, milliseconds(50), milliseconds(50)),
+                  std::make_shared<CountingCollector>(), CollectContext{}, often.fn());
+    a.start(anchor);
+    b.start(anchor);
+    CHECK(loop.run_until([&] { return often.all.size() >= 4; }));
+  }
+  CHECK(loop.close() == 0);
+  CHECK(rare.all.size() == 1);
 }
 
 }  // namespace vigil
