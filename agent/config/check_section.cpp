@@ -90,7 +90,9 @@ const KeyTable<CheckConfig>& check_key_table() {
       key("interval", &CheckConfig::interval)
           .default_text("[agent] interval")
           .greater_than("0")
-          .help("how often the check runs"),
+          .help("how often the check runs: once at start (or when a reload adds or changes "
+                "it), then on the agent's beat, at least half an interval later; checks of one "
+                "interval run together, so the agent wakes once for all of them"),
       key<CheckConfig>("warning", ValueType::kRule, check_rule)
           .repeatable()
           .help("`METRIC OP VALUE [for DURATION] [clear VALUE]`; any firing rule sets `warning`"),
