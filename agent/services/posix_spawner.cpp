@@ -185,6 +185,11 @@ class PosixSpawner::Run {
       result_.error = "empty command";
       return false;
     }
+    if (!owner_->child_signal_error_.empty()) {
+      // Its exit would never be seen: better a clear error than a timeout.
+      result_.error = owner_->child_signal_error_;
+      return false;
+    }
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
       result_.error = "cannot run " + request.argv[0] + ": " + strerror(errno);
@@ -378,13 +383,6 @@ PosixSpawner::PosixSpawner(uv_loop_t* loop) : loop_(loop) {
 PosixSpawner::~PosixSpawner() { runs_.clear(); }
 
 void PosixSpawner::run(const SpawnRequest& request, std::function<void(SpawnResult)> done) {
-  if (!child_signal_error_.empty()) {
-    // Its exit would never be seen: better a clear error than a timeout.
-    SpawnResult failed;
-    failed.error = child_signal_error_;
-    done(std::move(failed));
-    return;
-  }
   uint64_t id = next_id_++;
   auto run = std::make_unique<Run>(this, id, request, std::move(done));
   Run* r = run.get();
